@@ -1,0 +1,36 @@
+"""Reproduction of four papers on ODE/SDE models of stochastic optimisers.
+
+    snakemake                                  # the full reproduction (profiles/default)
+    snakemake --configfile config/quick.yaml   # the same DAG at toy sizes
+
+Every computation lives in the `sgdsde` package; rules only call `python -m sgdsde`,
+papermill and LaTeX. See README.md and shared/DESIGN.md.
+"""
+
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+# Keys, types and ranges (the JSON schema), then cross-field checks (sgdsde.config), both
+# before any job is scheduled: a bad config fails here, naming the key.
+validate(config, "config/config.schema.yaml")
+
+
+include: "rules/common.smk"
+include: "rules/momentum_approx.smk"
+include: "rules/claims.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        "results/claims.csv",
+        momentum_approx_figures(),
+
+
+onsuccess:
+    print_claims_summary("results/claims.csv")

@@ -1,0 +1,18 @@
+# The claims ledger: every claim of config/claims.yaml evaluated against the measured metrics.
+
+
+rule claims:
+    input:
+        manifest="config/claims.yaml",
+        metrics=claims_inputs(),
+    output:
+        csv="results/claims.csv",
+        tex="paper/generated/claims.tex",
+    log:
+        "results/logs/claims.log",
+    benchmark:
+        "results/benchmarks/claims.tsv"
+    shell:
+        "{PYTHON} -m sgdsde claims --manifest {input.manifest} --results results"
+        " --metrics {input.metrics}"
+        " --csv {output.csv} --tex {output.tex} > {log} 2>&1 && cat {log}"

@@ -1,0 +1,5 @@
+import sys
+
+from sgdsde.cli import main
+
+sys.exit(main())

@@ -1,0 +1,153 @@
+"""The claims ledger: evaluate every checkable statement against measured metrics.
+
+A manifest (``config/claims.yaml``) lists claims. Each names an experiment, a metric key of that
+experiment's ``metrics.json`` and a check:
+
+* ``within``:   every measured value lies within ``tolerance`` of ``expected`` (a slope);
+* ``at_most``:  every measured value is ≤ ``expected`` (an error bound);
+* ``at_least``: every measured value is ≥ ``expected`` (a discrepancy that must be O(1)).
+
+A metric may be a list (e.g. the last three pairwise slopes); the ledger then reports the value
+that decides the check (the worst one). ``pass`` means "behaved as the spec predicts": for a
+negative control that is the predicted failure of the thing it controls.
+
+An entry with a ``matrix`` expands into one claim per combination of its values: each
+``{key}`` of the matrix is substituted into ``id``, ``statement``, ``reference`` and ``metric``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+import numpy as np
+import pandas as pd
+import yaml
+
+COLUMNS = [
+    "claim_id", "paper", "reference", "statement", "provenance", "kind",
+    "experiment", "metric", "check", "measured", "expected", "tolerance", "status",
+]  # fmt: skip
+_TEMPLATED = ("id", "statement", "reference", "metric")
+
+
+class ClaimError(ValueError):
+    """A manifest entry is malformed or refers to a metric that was not measured."""
+
+
+def _schema() -> dict:
+    return yaml.safe_load(resources.files("sgdsde").joinpath("claims.schema.yaml").read_text())
+
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def expand(entry: dict) -> list[dict]:
+    """One claim per combination of the entry's ``matrix`` values (itself if none)."""
+    matrix = entry.get("matrix", {})
+    base = {k: v for k, v in entry.items() if k != "matrix"}
+    claims = []
+    for combo in itertools.product(*matrix.values()):
+        values = dict(zip(matrix, combo, strict=True))
+        fill = lambda m, values=values: values.get(m.group(1), m.group(0))  # noqa: E731
+        claim = {k: _PLACEHOLDER.sub(fill, v) if k in _TEMPLATED else v for k, v in base.items()}
+        for key in ("id", "metric"):
+            if left := _PLACEHOLDER.findall(claim[key]):
+                raise ClaimError(f"claim {claim['id']}: {key} has placeholders {left} not in matrix")
+        claims.append(claim)
+    return claims
+
+
+def load_manifest(path: Path) -> list[dict]:
+    """Read, validate and expand a claims manifest; ids must be unique."""
+    manifest = yaml.safe_load(Path(path).read_text())
+    try:
+        jsonschema.validate(manifest, _schema())
+    except jsonschema.ValidationError as err:
+        where = ".".join(map(str, err.absolute_path)) or "<root>"
+        raise ClaimError(f"{path}: at {where}: {err.message}") from None
+    claims = [c for entry in manifest["claims"] for c in expand(entry)]
+    ids = [c["id"] for c in claims]
+    if dups := sorted({i for i in ids if ids.count(i) > 1}):
+        raise ClaimError(f"{path}: duplicate claim ids {dups}")
+    return claims
+
+
+def decide(check: str, values: np.ndarray, expected: float, tolerance: float | None):
+    """``(deciding value, passed)`` for one check on one or more measured values."""
+    values = np.atleast_1d(np.asarray(values, dtype=float))
+    if not np.all(np.isfinite(values)):
+        return float("nan"), False
+    if check == "within":
+        i = int(np.argmax(np.abs(values - expected)))
+        return float(values[i]), bool(abs(values[i] - expected) <= tolerance)
+    if check == "at_most":
+        return float(values.max()), bool(values.max() <= expected)
+    if check == "at_least":
+        return float(values.min()), bool(values.min() >= expected)
+    raise ClaimError(f"unknown check {check!r}")
+
+
+def evaluate(claims: list[dict], metrics: dict[tuple[str, str], dict]) -> pd.DataFrame:
+    """The ledger: one row per claim, ``metrics[(paper, experiment)]`` holding the measurements."""
+    rows = []
+    for c in claims:
+        source = metrics.get((c["paper"], c["experiment"]))
+        if source is None or c["metric"] not in source:
+            raise ClaimError(f"claim {c['id']}: metric {c['metric']!r} of "
+                             f"{c['paper']}.{c['experiment']} was not measured")  # fmt: skip
+        measured, ok = decide(c["check"], source[c["metric"]], c["expected"], c.get("tolerance"))
+        rows.append({
+            "claim_id": c["id"], "paper": c["paper"], "reference": c["reference"],
+            "statement": c["statement"], "provenance": c["provenance"],
+            "kind": c.get("kind", "claim"), "experiment": c["experiment"], "metric": c["metric"],
+            "check": c["check"], "measured": measured, "expected": c["expected"],
+            "tolerance": c.get("tolerance"), "status": "pass" if ok else "fail",
+        })  # fmt: skip
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def summary(ledger: pd.DataFrame) -> list[str]:
+    """One line per paper: how many claims behaved as predicted."""
+    lines = []
+    for paper, group in ledger.groupby("paper", sort=True):
+        n_pass = int((group["status"] == "pass").sum())
+        failed = ", ".join(group.loc[group["status"] != "pass", "claim_id"])
+        line = f"{paper}: {n_pass}/{len(group)} claims reproduced"
+        lines.append(line + (f" (not reproduced: {failed})" if failed else ""))
+    return lines
+
+
+_DIGITS = "Zero One Two Three Four Five Six Seven Eight Nine".split()
+
+
+def macro_name(claim_id: str) -> str:
+    """A LaTeX command name for a claim id: ``momentum_approx.E1.B.sde2.g1.terminal`` →
+    ``MomentumApproxEOneBSdeTwoGOneTerminal`` (letters only, digits spelled out)."""
+    words = re.split(r"[^A-Za-z0-9]+", claim_id)
+    name = "".join(w[:1].upper() + w[1:] for w in words if w)
+    return re.sub(r"\d", lambda m: _DIGITS[int(m.group())], name)
+
+
+def latex_number(x: float) -> str:
+    """``1.23e-05`` → ``\\ensuremath{1.23\\times 10^{-5}}``; three significant digits."""
+    if not math.isfinite(x):
+        return r"\textrm{n/a}"
+    mantissa, _, exponent = f"{x:.3g}".partition("e")
+    if not exponent:
+        return mantissa
+    return rf"\ensuremath{{{mantissa}\times 10^{{{int(exponent)}}}}}"
+
+
+def latex_macros(ledger: pd.DataFrame) -> str:
+    """``\\newcommand`` definitions: ``\\<Name>`` (measured) and ``\\<Name>Status`` per claim."""
+    lines = ["% Generated by `snakemake claims` from results/claims.csv. Do not edit."]
+    for row in ledger.itertuples():
+        name = macro_name(row.claim_id)
+        lines.append(rf"\newcommand{{\{name}}}{{{latex_number(row.measured)}}}")
+        lines.append(rf"\newcommand{{\{name}Status}}{{{row.status}}}")
+    return "\n".join(lines) + "\n"

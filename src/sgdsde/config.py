@@ -1,0 +1,81 @@
+"""Cross-field checks of a validated config, run by the Snakefile before any job.
+
+The JSON schema (``config/config.schema.yaml``, applied with ``snakemake.utils.validate``)
+checks keys, types and ranges one value at a time. What it cannot express is checked here:
+shapes that must agree, ladders that must be ordered, and the stability conditions of
+2504.13992 §6 (pitfall 10) at the coarsest step of the ladder. Each failure names the key.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sgdsde.schedules import Schedule
+
+
+class ConfigError(ValueError):
+    """The config is well-typed but inconsistent; the message names the key."""
+
+
+def _fail(key: str, message: str):
+    raise ConfigError(f"config key {key}: {message}")
+
+
+def _schedule_range(spec: dict, T: float, d: int) -> tuple[float, float]:
+    values = Schedule.from_config(spec)(np.linspace(0.0, T, 201), d)
+    return float(values.min()), float(values.max())
+
+
+def _check_problem(p: dict, key: str) -> int:
+    A = np.array(p["A"], dtype=float)
+    d = len(p["x0"])
+    if A.shape != (d, d) or not np.allclose(A, A.T) or np.linalg.eigvalsh(A).min() <= 0:
+        _fail(f"{key}.A", f"must be a symmetric positive definite {d}×{d} matrix")
+    S = np.array(p["S"], dtype=float)
+    if S.shape != (d, d) or not np.allclose(S, S.T) or np.linalg.eigvalsh(S).min() < -1e-12:
+        _fail(f"{key}.S", f"must be a symmetric positive semi-definite {d}×{d} matrix")
+    for name in ("x_star", "p0"):
+        if len(p[name]) != d:
+            _fail(f"{key}.{name}", f"has length {len(p[name])}, x0 has {d}")
+    return d
+
+
+def _check_stability(model: dict, key: str, h: float, T: float, lam: float, d: int) -> None:
+    """Regime B: ``hV ≤ 1`` and ``h²Uλ < 2(2 − hV)``; Regime A: ``0 ≤ Z < 1``, ``hUλ < 2(1+Z)``."""
+    _, u_max = _schedule_range(model["U"], T, d)
+    if model["regime"] == "B":
+        v_min, v_max = _schedule_range(model["V"], T, d)
+        if h * v_max > 1:
+            _fail(f"{key}.V", f"h·V = {h * v_max:.3g} > 1 at the coarsest h = {h:.3g}")
+        if h**2 * u_max * lam >= 2 * (2 - h * v_min):
+            _fail(f"{key}.U", f"unstable at the coarsest h = {h:.3g}: h²Uλ_max ≥ 2(2 − hV)")
+    else:
+        z_min, z_max = _schedule_range(model["Z"], T, d)
+        if z_min < 0 or z_max >= 1:
+            _fail(f"{key}.Z", f"momentum must lie in [0, 1), got range [{z_min:.3g}, {z_max:.3g}]")
+        if h * u_max * lam >= 2 * (1 + z_min):
+            _fail(f"{key}.U", f"unstable at the coarsest h = {h:.3g}: hUλ_max ≥ 2(1 + Z)")
+
+
+def check_config(config: dict) -> None:
+    """Raise :class:`ConfigError` naming the first inconsistent key."""
+    ma = config["momentum_approx"]
+    d = _check_problem(ma["problem"], "momentum_approx.problem")
+    T = ma["problem"]["T"]
+    lam = float(np.linalg.eigvalsh(np.array(ma["problem"]["A"], dtype=float)).max())
+    e0, e1 = ma["E0"], ma["E1"]
+    for name in ("eta", "zeta"):
+        if e0[name][0] > e0[name][1]:
+            _fail(f"momentum_approx.E0.{name}", f"range {e0[name]} is not ordered")
+    if any(g in e1["test_functions"] for g in ("g1", "g2", "g3")) and d != 2:
+        _fail("momentum_approx.E1.test_functions", "g1..g3 are defined for d = 2 only")
+    for name, model in e1["configs"].items():
+        key = f"momentum_approx.E1.configs.{name}"
+        k_min, k_max = model["k"]
+        if k_max - k_min + 1 < max(e1["fit_points"], e1["slope_pairs"] + 1):
+            _fail(f"{key}.k", f"ladder {model['k']} is shorter than fit_points / slope_pairs")
+        for sched in ("U", "V", "Z"):
+            scale = model.get(sched, {}).get("scale", 1.0)
+            if isinstance(scale, list) and len(scale) != d:
+                _fail(f"{key}.{sched}.scale", f"has {len(scale)} entries, the problem has d = {d}")
+        _check_stability(model, key, T * 2.0**-k_min, T, lam, d)

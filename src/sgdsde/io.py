@@ -1,0 +1,56 @@
+"""Atomic writers: an interrupted or failed run never leaves a half-written result behind.
+
+Each file is written to a temporary sibling and moved into place with ``os.replace``, which is
+atomic on POSIX file systems. Snakemake additionally deletes the outputs of a failed job.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+
+def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _jsonable(value):
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def write_json(path: Path, data: dict) -> Path:
+    """Write ``data`` as indented JSON (NumPy scalars and arrays converted)."""
+    text = json.dumps(data, indent=2, sort_keys=True, default=_jsonable, allow_nan=False)
+    return _atomic(path, lambda p: p.write_text(text + "\n"))
+
+
+def write_text(path: Path, text: str) -> Path:
+    return _atomic(path, lambda p: p.write_text(text))
+
+
+def write_table(path: Path, table: pd.DataFrame) -> Path:
+    """Write a tidy table as Parquet (``.parquet``) or CSV (``.csv``)."""
+    path = Path(path)
+    if path.suffix == ".parquet":
+        return _atomic(path, lambda p: table.to_parquet(p, index=False))
+    return _atomic(path, lambda p: table.to_csv(p, index=False))

@@ -1,0 +1,139 @@
+"""Exact means and covariances of linear-Gaussian optimisers and their continuous models.
+
+For a quadratic objective with additive Gaussian noise (2504.13992 §5), the discrete iterates and
+every continuous approximation are Gaussian, so each weak error is a deterministic number. The
+matrices of spec §5.2–5.3 are not typed in a second time: they are read off the models' own
+step, drift and diffusion functions by :func:`affine_map`, which is exact for affine maps. The
+closed forms therefore check the very code the Monte-Carlo simulations run.
+
+* discrete:   ``m_{n+1} = M_n m_n + c_n``,  ``P_{n+1} = M_n P_n M_nᵀ + B_n B_nᵀ``     (§5.2)
+* continuous: ``m' = F m + c``,  ``P' = F P + P Fᵀ + G Gᵀ``   (Lyapunov ODE, DOP853)   (§5.3)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.integrate import solve_ivp
+
+from sgdsde.sde import Approximation
+
+ODE_TOLERANCES = {"method": "DOP853", "rtol": 1e-13, "atol": 1e-15}
+
+
+@dataclass(frozen=True)
+class GaussianPath:
+    """Means ``(n_times, m)`` and covariances ``(n_times, m, m)`` of a Gaussian process."""
+
+    t: np.ndarray
+    mean: np.ndarray
+    cov: np.ndarray
+
+    def expectation(self, g, block: int) -> np.ndarray:
+        """``E g(Y_t[:block])`` at every stored time."""
+        return g.gaussian_mean(self.mean[:, :block], self.cov[:, :block, :block])
+
+
+def affine_map(f: Callable[[np.ndarray], np.ndarray], dim_in: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(M, c)`` with ``f(y) = M y + c`` for an affine, row-batched ``f``: one call on ``[0; I]``."""
+    out = f(np.vstack([np.zeros(dim_in), np.eye(dim_in)]))
+    c = out[0]
+    return (out[1:] - c).T, c
+
+
+def n_steps(T: float, h: float) -> int:
+    """``N = T/h``, which must be an integer (the admissible set 𝓗 of spec §2.5)."""
+    N = round(T / h)
+    if N < 1 or not np.isclose(N * h, T, rtol=1e-12, atol=0.0):
+        raise ValueError(f"T/h must be a positive integer, got T={T}, h={h}")
+    return N
+
+
+def discrete_moments(model, h: float, T: float) -> GaussianPath:
+    """Exact law of the discrete optimiser on the grid ``t_n = n h``, ``n = 0..T/h`` (§5.2)."""
+    N = n_steps(T, h)
+    m = model.initial_discrete(h)
+    dim, d = len(m), model.dim
+    means, covs = np.empty((N + 1, dim)), np.empty((N + 1, dim, dim))
+    means[0], covs[0] = m, 0.0
+    for n in range(N):
+        t = n * h
+        step = lambda yz, t=t: model.discrete_step(t, h, yz[:, :dim], yz[:, dim:])  # noqa: E731
+        MB, c = affine_map(step, dim + d)
+        M, B = MB[:, :dim], MB[:, dim:]
+        means[n + 1] = M @ means[n] + c
+        covs[n + 1] = M @ covs[n] @ M.T + B @ B.T
+    return GaussianPath(h * np.arange(N + 1), means, covs)
+
+
+def linearised_drift(model, t: float, h: float, approximation: Approximation, dim: int):
+    """``(F, c)`` of the affine drift ``Y ↦ F Y + c`` at time t."""
+    return affine_map(lambda Y: model.drift(t, h, Y, approximation), dim)
+
+
+def continuous_moments(
+    model, h: float, T: float, approximation: Approximation, t_eval: np.ndarray | None = None
+) -> GaussianPath:
+    """Exact law of a linear continuous model by its mean and Lyapunov ODEs (§5.3)."""
+    m0 = model.initial_continuous(h, approximation)
+    dim = len(m0)
+
+    def rhs(t, y):
+        m, P = y[:dim], y[dim:].reshape(dim, dim)
+        F, c = linearised_drift(model, t, h, approximation, dim)
+        G = model.diffusion(t, h, m[None], approximation)[0]
+        return np.concatenate([F @ m + c, (F @ P + P @ F.T + G @ G.T).ravel()])
+
+    t_eval = np.array([T]) if t_eval is None else np.asarray(t_eval)
+    y0 = np.concatenate([m0, np.zeros(dim * dim)])
+    sol = solve_ivp(rhs, (0.0, T), y0, t_eval=t_eval, **ODE_TOLERANCES)
+    if not sol.success:
+        raise RuntimeError(f"Lyapunov ODE failed for {approximation.name}, h={h}: {sol.message}")
+    return GaussianPath(sol.t, sol.y[:dim].T, sol.y[dim:].T.reshape(-1, dim, dim))
+
+
+def leading_error_coefficient(model, T: float, g, approximation: Approximation) -> float:
+    """φ̄ with ``E g(Y_N) − E g(Y(T)) = h φ̄ + O(h²)`` for ODE or SDE1 (spec §2.6 and §5.5).
+
+    For a linear model and ``g(Y) = YᵀQ̃Y + w̃ᵀY`` on the x-block, with ``R(t) = Φ(T,t)ᵀQ̃Φ(T,t)``
+    and ``r(t) = Φ(T,t)ᵀw̃`` (backward ODEs ``R' = −(FᵀR + RF)``, ``r' = −Fᵀr``)::
+
+        φ̄_SDE1 = ∫_0^T (2 R m + r)·(B1 m) dt,      B1 = J1 − ½(Ḟ + F²) = F2(t; h=1) − F(t)
+        φ̄_ODE  = φ̄_SDE1 + ∫_0^T tr(G Gᵀ R) dt,     G = diffusion at h = 1
+
+    where m(t) is the ODE mean. Only polynomial g of degree ≤ 2 and linear (c = 0) models.
+    """
+    if approximation.order != 1:
+        raise ValueError("φ̄ is the leading coefficient of the first-order approximations")
+    form = g.quadratic_form()
+    if form is None:
+        raise ValueError(f"φ̄ needs a polynomial test function of degree ≤ 2, got {g}")
+    first, second = approximation, Approximation("b1", order=2, noisy=True, shifted=False)
+    m0 = model.initial_continuous(1.0, first)
+    dim, d = len(m0), model.dim
+    if np.any(linearised_drift(model, 0.0, 1.0, first, dim)[1]):
+        raise ValueError("φ̄ formula implemented for linear models (x* = 0) only")
+
+    forward = solve_ivp(
+        lambda t, m: linearised_drift(model, t, 1.0, first, dim)[0] @ m,
+        (0.0, T), m0, dense_output=True, **ODE_TOLERANCES,
+    )  # fmt: skip
+
+    def backward(t, y):
+        R, r = y[: dim * dim].reshape(dim, dim), y[dim * dim : -1]
+        F = linearised_drift(model, t, 1.0, first, dim)[0]
+        B1 = linearised_drift(model, t, 1.0, second, dim)[0] - F
+        m = forward.sol(t)
+        integrand = (2 * R @ m + r) @ (B1 @ m)
+        if not approximation.noisy:
+            G = model.diffusion(t, 1.0, m[None], second)[0]
+            integrand += np.trace(G @ G.T @ R)
+        return np.concatenate([-(F.T @ R + R @ F).ravel(), -F.T @ r, [-integrand]])
+
+    Q, w = np.zeros((dim, dim)), np.zeros(dim)
+    Q[:d, :d], w[:d] = form
+    y_T = np.concatenate([Q.ravel(), w, [0.0]])
+    sol = solve_ivp(backward, (T, 0.0), y_T, **ODE_TOLERANCES)
+    return float(sol.y[-1, -1])

@@ -1,0 +1,45 @@
+"""Noisy gradient oracles: maps from standard normal draws to descent-direction samples.
+
+An oracle never draws random numbers itself. It receives the standard normals ``z`` of shape
+``(n_paths, d_noise)`` and returns ``H_γ(x) = H̄(x) + ξ(x, z)``. Passing the normals in is what
+lets the discrete optimiser and its SDE share one Brownian path (the coupling of spec 2504.13992
+§6, pitfall 1) and keeps every result a deterministic function of the config's seed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class GaussianOracle:
+    """Additive Gaussian noise: ``H_γ(x) = H̄(x) + L z`` with ``L Lᵀ = S`` (spec §2.1).
+
+    ``S`` may be positive semi-definite: the factor is an eigen-decomposition square root with
+    negative rounding eigenvalues clipped (spec §6, pitfall 13), never an inverse.
+    """
+
+    problem: object
+    S: np.ndarray
+
+    def __post_init__(self):
+        S = np.atleast_2d(np.asarray(self.S, dtype=float))
+        if S.shape != (self.problem.dim, self.problem.dim) or not np.allclose(S, S.T):
+            raise ValueError("GaussianOracle: S must be a symmetric d×d matrix")
+        object.__setattr__(self, "S", S)
+
+    @property
+    def noise_factor(self) -> np.ndarray:
+        """A matrix L with L Lᵀ = S."""
+        w, Q = np.linalg.eigh(self.S)
+        return Q * np.sqrt(np.clip(w, 0.0, None))
+
+    def noise_sqrt(self, x: np.ndarray) -> np.ndarray:
+        """Σ(x)^{1/2}, here constant: shape ``(d, d)``."""
+        return self.noise_factor
+
+    def sample(self, x: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """H_γ(x) = H̄(x) + L z, batched over the leading axis."""
+        return self.problem.mean_field(x) + z @ self.noise_factor.T

@@ -1,0 +1,72 @@
+"""Objectives F with their mean descent direction H̄ = −∇F and its Jacobian.
+
+Conventions follow 2504.13992 §2.1: the optimisers move along the stochastic descent direction
+``H_γ(x) = −∇f_γ(x)`` whose mean is ``H̄(x) = −∇F(x)``. Every method takes a batch of points of
+shape ``(n_paths, d)`` and returns arrays of the same leading shape.
+
+``mean_field_jvp(x, v)`` is the Jacobian-vector product ``∇H̄(x) v`` row by row: the second-order
+drifts need ``U∘(JH @ p)`` and never the full ``(n_paths, d, d)`` Jacobian.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Quadratic:
+    """``F(x) = ½ (x − x*)ᵀ A (x − x*)`` with A symmetric positive definite (spec §3, CFG-B)."""
+
+    A: np.ndarray
+    x_star: np.ndarray
+
+    def __post_init__(self):
+        A = np.asarray(self.A, dtype=float)
+        if A.ndim != 2 or A.shape[0] != A.shape[1] or not np.allclose(A, A.T):
+            raise ValueError("Quadratic: A must be a symmetric square matrix")
+        object.__setattr__(self, "A", A)
+        object.__setattr__(self, "x_star", np.broadcast_to(np.asarray(self.x_star, float), (len(A),)))
+
+    @property
+    def dim(self) -> int:
+        return self.A.shape[0]
+
+    def value(self, x: np.ndarray) -> np.ndarray:
+        z = x - self.x_star
+        return 0.5 * np.einsum("...i,ij,...j->...", z, self.A, z)
+
+    def mean_field(self, x: np.ndarray) -> np.ndarray:
+        """H̄(x) = −A (x − x*)."""
+        return -(x - self.x_star) @ self.A.T
+
+    def mean_field_jvp(self, x: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """∇H̄(x) v = −A v."""
+        return -v @ self.A.T
+
+
+@dataclass(frozen=True)
+class LogCoshQuartic:
+    """``F(x) = Σ_i log cosh(x_i − c_i) + |x|⁴/(4d)``: the non-quadratic objective of E0."""
+
+    c: np.ndarray
+
+    @property
+    def dim(self) -> int:
+        return len(self.c)
+
+    def value(self, x: np.ndarray) -> np.ndarray:
+        sq = np.sum(x**2, axis=-1)
+        return np.sum(np.log(np.cosh(x - self.c)), axis=-1) + sq**2 / (4 * self.dim)
+
+    def mean_field(self, x: np.ndarray) -> np.ndarray:
+        """H̄(x) = −tanh(x − c) − |x|² x / d."""
+        sq = np.sum(x**2, axis=-1, keepdims=True)
+        return -np.tanh(x - self.c) - sq * x / self.dim
+
+    def mean_field_jvp(self, x: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """∇H̄(x) v = −sech²(x − c)∘v − (|x|² v + 2 (x·v) x)/d."""
+        sq = np.sum(x**2, axis=-1, keepdims=True)
+        xv = np.sum(x * v, axis=-1, keepdims=True)
+        return -v / np.cosh(x - self.c) ** 2 - (sq * v + 2 * xv * x) / self.dim

@@ -1,0 +1,168 @@
+"""Heavy ball with time-varying schedules and its ODE / SDE1 / SDE2 approximations.
+
+Two scalings of 2504.13992 §2.5 are modelled, each as one object holding the exact discrete
+algorithm and the drift and diffusion of its continuous approximations:
+
+* :class:`HeavyBallRegimeB`, ``η_n = h² U(t_n)``, ``ζ_n = 1 − h V(t_n)``: lifted state
+  ``Y = (x, p)`` in velocity coordinates, limit ``x'' + V x' = U H̄(x)`` (spec §2.3b, §2.7).
+* :class:`HeavyBallRegimeA`, fixed momentum ``ζ_n = Z(t_n)``, ``η_n = h U(t_n)``: discrete state
+  ``(x_n, x_{n−1})``, continuous state x on the slow manifold with the effective rate
+  ``W = U/(1 − Z)`` (spec §2.8).
+
+Generic form (spec §2.6): a recursion ``Y_{n+1} = Y_n + h[J0 + h J1 + ε_n]`` has the approximations
+``ODE: dY = J0 dt``, ``SDE1: dY = J0 dt + √h Σ̃0^{1/2} dW`` and
+``SDE2: dY = [J0 + h b1] dt + √h Σ̃0^{1/2} dW`` with ``b1 = J1 − ½(∂_t J0 + (∇J0) J0)``.
+Schedules are evaluated at the left point t_n (spec §6, pitfall 3).
+
+Every method is vectorised over a leading axis of paths: states are ``(n_paths, m)``,
+diffusions ``(n_paths, m, d)`` multiplying a d-dimensional Brownian increment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sgdsde.oracles import GaussianOracle
+from sgdsde.optimizers import heavy_ball_step, heavy_ball_velocity_step
+from sgdsde.schedules import Schedule
+
+
+@dataclass(frozen=True)
+class Approximation:
+    """A continuous model: drift order (1 or 2), with or without noise and initial shift."""
+
+    name: str
+    order: int
+    noisy: bool
+    shifted: bool
+
+
+APPROXIMATIONS = {
+    a.name: a
+    for a in (
+        Approximation("ode", order=1, noisy=False, shifted=False),
+        Approximation("sde1", order=1, noisy=True, shifted=False),
+        Approximation("sde2", order=2, noisy=True, shifted=True),
+        Approximation("sde2_noshift", order=2, noisy=True, shifted=False),
+    )
+}
+
+
+def _diffusion(amplitude: np.ndarray, oracle: GaussianOracle, x: np.ndarray, h: float, rows: int):
+    """``√h · diag(amplitude) Σ(x)^{1/2}`` embedded in the last d of ``rows`` state rows."""
+    n, d = x.shape
+    G = np.zeros((n, rows, d))
+    G[:, rows - d :, :] = np.sqrt(h) * amplitude[:, :, None] * oracle.noise_sqrt(x)
+    return G
+
+
+@dataclass(frozen=True)
+class HeavyBallRegimeB:
+    """Regime B, ``η = h²U``, ``ζ = 1 − hV``; lifted state ``Y = (x, p)`` (spec §2.3b, §2.7)."""
+
+    oracle: GaussianOracle
+    U: Schedule
+    V: Schedule
+    x0: np.ndarray
+    p0: np.ndarray
+
+    @property
+    def dim(self) -> int:
+        return self.oracle.problem.dim
+
+    def initial_discrete(self, h: float) -> np.ndarray:
+        return np.concatenate([self.x0, self.p0])
+
+    def initial_continuous(self, h: float, approximation: Approximation) -> np.ndarray:
+        """Regime B has no initial layer: every approximation starts at the lifted ``Y_0``."""
+        return self.initial_discrete(h)
+
+    def discrete_step(self, t: float, h: float, Y: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """One exact heavy-ball step from ``t = t_n`` with standard normals ``z``."""
+        d = self.dim
+        x, p = Y[:, :d], Y[:, d:]
+        H = self.oracle.sample(x, z)
+        return np.hstack(heavy_ball_velocity_step(x, p, h, self.U(t, d), self.V(t, d), H))
+
+    def drift(self, t: float, h: float, Y: np.ndarray, approximation: Approximation) -> np.ndarray:
+        """``J0 = (p, −V∘p + U∘H̄)``; for order 2 plus ``h·b1`` with (spec §2.7)
+        ``b1 = (½(−V∘p + U∘H̄), −½[U∘(∇H̄ p) + (V² − V̇)∘p + (U̇ − V∘U)∘H̄])``."""
+        d, problem = self.dim, self.oracle.problem
+        x, p = Y[:, :d], Y[:, d:]
+        U, V = self.U(t, d), self.V(t, d)
+        H = problem.mean_field(x)
+        accel = -V * p + U * H
+        if approximation.order == 1:
+            return np.hstack([p, accel])
+        Ud, Vd = self.U.derivative(t, d), self.V.derivative(t, d)
+        b1_x = 0.5 * accel
+        b1_p = -0.5 * (U * problem.mean_field_jvp(x, p) + (V**2 - Vd) * p + (Ud - V * U) * H)
+        return np.hstack([p + h * b1_x, accel + h * b1_p])
+
+    def diffusion(self, t: float, h: float, Y: np.ndarray, approximation: Approximation):
+        """``√h · blockdiag(0, U Σ(x)^{1/2})``: noise only in the p-block (spec §2.1, §2.7)."""
+        d = self.dim
+        amplitude = self.U(t, d)[None, :] * float(approximation.noisy)
+        return _diffusion(np.broadcast_to(amplitude, (len(Y), d)), self.oracle, Y[:, :d], h, 2 * d)
+
+
+@dataclass(frozen=True)
+class HeavyBallRegimeA:
+    """Regime A, fixed momentum ``ζ = Z``, ``η = hU``; effective rate ``W = U/(1 − Z)`` (§2.8).
+
+    The discrete state is ``(x_n, x_{n−1})`` with a rest start ``x_{−1} = x_0``; the continuous
+    state is x alone. Heavy ball is a two-step method with parasitic root ζ, so the rest start
+    leaves an O(h) offset that SDE2 absorbs in its shifted initial condition
+    ``X(0) = x_0 − h Z0/(1 − Z0) ∘ W0 ∘ H̄(x_0)``.
+    """
+
+    oracle: GaussianOracle
+    U: Schedule
+    Z: Schedule
+    x0: np.ndarray
+
+    @property
+    def dim(self) -> int:
+        return self.oracle.problem.dim
+
+    def effective_rate(self, t: float) -> tuple[np.ndarray, np.ndarray]:
+        """``W = U/(1−Z)`` and ``Ẇ = U̇/(1−Z) + U Ż/(1−Z)²``."""
+        d = self.dim
+        U, Z = self.U(t, d), self.Z(t, d)
+        Ud, Zd = self.U.derivative(t, d), self.Z.derivative(t, d)
+        return U / (1 - Z), Ud / (1 - Z) + U * Zd / (1 - Z) ** 2
+
+    def initial_discrete(self, h: float) -> np.ndarray:
+        return np.concatenate([self.x0, self.x0])
+
+    def initial_continuous(self, h: float, approximation: Approximation) -> np.ndarray:
+        if not approximation.shifted:
+            return np.array(self.x0, dtype=float)
+        Z0 = self.Z(0.0, self.dim)
+        W0, _ = self.effective_rate(0.0)
+        return self.x0 - h * Z0 / (1 - Z0) * W0 * self.oracle.problem.mean_field(self.x0)
+
+    def discrete_step(self, t: float, h: float, Y: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """One exact heavy-ball step on the state ``(x_n, x_{n−1})``."""
+        d = self.dim
+        x, x_prev = Y[:, :d], Y[:, d:]
+        H = self.oracle.sample(x, z)
+        return np.hstack([heavy_ball_step(x, x_prev, h * self.U(t, d), self.Z(t, d), H), x])
+
+    def drift(self, t: float, h: float, x: np.ndarray, approximation: Approximation) -> np.ndarray:
+        """``W∘H̄``; for order 2 minus ``h·C∘(Ẇ∘H̄ + W∘(∇H̄ (W∘H̄)))``, ``C = (1+Z)/(2(1−Z))``."""
+        W, Wd = self.effective_rate(t)
+        H = self.oracle.problem.mean_field(x)
+        if approximation.order == 1:
+            return W * H
+        Z = self.Z(t, self.dim)
+        C = (1 + Z) / (2 * (1 - Z))
+        return W * H - h * C * (Wd * H + W * self.oracle.problem.mean_field_jvp(x, W * H))
+
+    def diffusion(self, t: float, h: float, x: np.ndarray, approximation: Approximation):
+        """``√h · W Σ(x)^{1/2}``."""
+        W, _ = self.effective_rate(t)
+        amplitude = np.broadcast_to(W * float(approximation.noisy), x.shape)
+        return _diffusion(amplitude, self.oracle, x, h, self.dim)
