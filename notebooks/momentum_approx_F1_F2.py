@@ -17,7 +17,8 @@
 # `papers/2504.13992.md`. Errors are `E g(x_N) − E g(X_T)` computed **exactly** from the means and
 # covariances of the linear-Gaussian models (spec §5), so there is no Monte-Carlo error to show.
 #
-# * **F1**, CFG-B (Regime B, `η = h²U`, `ζ = 1 − hV`): ODE and SDE1 are first order, SDE2 second order.
+# * **F1**, CFG-B (Regime B, `η = h²U`, `ζ = 1 − hV`): ODE and SDE1 are first order, SDE2
+#   second order.
 # * **F2**, CFG-A (fixed momentum `ζ = 0.9`): SDE2 is second order only with the shifted initial
 #   condition; without it the rest start's initial layer leaves an O(h) error (negative control).
 

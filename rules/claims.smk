@@ -8,11 +8,13 @@ rule claims:
     output:
         csv="results/claims.csv",
         tex="paper/generated/claims.tex",
+    conda:
+        "../environment.yml"
     log:
         "results/logs/claims.log",
     benchmark:
         "results/benchmarks/claims.tsv"
     shell:
-        "{PYTHON} -m sgdsde claims --manifest {input.manifest} --results results"
+        "python -m sgdsde claims --manifest {input.manifest} --results results"
         " --metrics {input.metrics}"
         " --csv {output.csv} --tex {output.tex} > {log} 2>&1 && cat {log}"

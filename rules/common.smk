@@ -1,6 +1,5 @@
 # Helpers shared by all rules. Functions live here only (snakemake --lint).
 import json
-import sys
 from pathlib import Path
 
 from sgdsde.claims import summary
@@ -10,8 +9,10 @@ import pandas as pd
 
 check_config(config)
 
-# The interpreter running Snakemake, so jobs use the same environment however it was started.
-PYTHON = sys.executable
+# Jobs run `python -m sgdsde …` from the active environment (README: activate the venv, or
+# conda). They import the library of this very source tree, also in the environments that
+# `--use-conda` builds from environment.yml, which cannot hold an editable install.
+shell.prefix(f"export PYTHONPATH={Path(workflow.basedir) / 'src'}:$PYTHONPATH; ")
 
 
 def experiment_params(paper, *sections):
@@ -37,8 +38,9 @@ def e1_configs():
 
 def print_claims_summary(path):
     if Path(path).exists():
-        print("\nClaims ledger (" + path + "):")
-        print("\n".join("  " + line for line in summary(pd.read_csv(path))))
+        print(f"\nClaims ledger ({path}):")
+        for line in summary(pd.read_csv(path)):
+            print(f"  {line}")
 
 
 def momentum_approx_figures():

@@ -9,12 +9,14 @@ rule momentum_approx_E0:
     params:
         cfg=experiment_params("momentum_approx", "E0"),
         out=subpath(output.metrics, parent=True),
+    conda:
+        "../environment.yml"
     log:
         "results/logs/momentum_approx/E0.log",
     benchmark:
         "results/benchmarks/momentum_approx/E0.tsv"
     shell:
-        "{PYTHON} -m sgdsde run momentum_approx.E0 --params {params.cfg:q} --out {params.out}"
+        "python -m sgdsde run momentum_approx.E0 --params {params.cfg:q} --out {params.out}"
         " > {log} 2>&1"
 
 
@@ -25,12 +27,14 @@ rule momentum_approx_E1:
     params:
         cfg=e1_params,
         out=subpath(output.metrics, parent=True),
+    conda:
+        "../environment.yml"
     log:
         "results/logs/momentum_approx/E1_{config}.log",
     benchmark:
         "results/benchmarks/momentum_approx/E1_{config}.tsv"
     shell:
-        "{PYTHON} -m sgdsde run momentum_approx.E1 --params {params.cfg:q} --out {params.out}"
+        "python -m sgdsde run momentum_approx.E1 --params {params.cfg:q} --out {params.out}"
         " > {log} 2>&1"
 
 
@@ -41,18 +45,19 @@ rule momentum_approx_figures_F1_F2:
     output:
         notebook="results/notebooks/momentum_approx_F1_F2.ipynb",
         html="results/notebooks/momentum_approx_F1_F2.html",
-        figures=multiext("results/momentum_approx/figures/F1", ".pdf", ".png")
-        + multiext("results/momentum_approx/figures/F2", ".pdf", ".png"),
+        figures=momentum_approx_figures(),
     params:
         parameters=lambda wildcards, input: json.dumps(
             {"e1_tables": list(input.tables), "figure_dir": "results/momentum_approx/figures"}
         ),
+    conda:
+        "../environment.yml"
     log:
         "results/logs/momentum_approx/figures_F1_F2.log",
     benchmark:
         "results/benchmarks/momentum_approx/figures_F1_F2.tsv"
     shell:
-        "({PYTHON} -m jupytext --to ipynb --output - {input.notebook}"
-        " | {PYTHON} -m papermill --kernel python3 --cwd . - {output.notebook}"
+        "(python -m jupytext --to ipynb --output - {input.notebook}"
+        " | python -m papermill --kernel python3 --cwd . - {output.notebook}"
         " --parameters_yaml {params.parameters:q}"
-        " && {PYTHON} -m nbconvert --to html {output.notebook}) > {log} 2>&1"
+        " && python -m nbconvert --to html {output.notebook}) > {log} 2>&1"

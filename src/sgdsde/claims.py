@@ -57,7 +57,9 @@ def expand(entry: dict) -> list[dict]:
         claim = {k: _PLACEHOLDER.sub(fill, v) if k in _TEMPLATED else v for k, v in base.items()}
         for key in ("id", "metric"):
             if left := _PLACEHOLDER.findall(claim[key]):
-                raise ClaimError(f"claim {claim['id']}: {key} has placeholders {left} not in matrix")
+                raise ClaimError(
+                    f"claim {claim['id']}: {key} has placeholders {left} not in matrix"
+                )
         claims.append(claim)
     return claims
 
@@ -122,7 +124,7 @@ def summary(ledger: pd.DataFrame) -> list[str]:
     return lines
 
 
-_DIGITS = "Zero One Two Three Four Five Six Seven Eight Nine".split()
+_DIGITS = ["Zero", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine"]
 
 
 def macro_name(claim_id: str) -> str:

@@ -37,7 +37,7 @@ class GaussianPath:
 
 
 def affine_map(f: Callable[[np.ndarray], np.ndarray], dim_in: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(M, c)`` with ``f(y) = M y + c`` for an affine, row-batched ``f``: one call on ``[0; I]``."""
+    """``(M, c)`` with ``f(y) = M y + c`` for an affine, row-batched f: one call on ``[0; I]``."""
     out = f(np.vstack([np.zeros(dim_in), np.eye(dim_in)]))
     c = out[0]
     return (out[1:] - c).T, c

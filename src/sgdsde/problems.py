@@ -27,7 +27,9 @@ class Quadratic:
         if A.ndim != 2 or A.shape[0] != A.shape[1] or not np.allclose(A, A.T):
             raise ValueError("Quadratic: A must be a symmetric square matrix")
         object.__setattr__(self, "A", A)
-        object.__setattr__(self, "x_star", np.broadcast_to(np.asarray(self.x_star, float), (len(A),)))
+        object.__setattr__(
+            self, "x_star", np.broadcast_to(np.asarray(self.x_star, float), (len(A),))
+        )
 
     @property
     def dim(self) -> int:

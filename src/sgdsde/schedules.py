@@ -24,7 +24,7 @@ class Schedule:
     """``s(t) = scale ∘ φ(t)`` with one of the shapes of spec §2.5.
 
     * ``constant``:    φ(t) = 1
-    * ``inverse``:     φ(t) = 1/(offset + t)          (``u = 1/(1+t)``; ``v = 3/(t+t0)`` with scale 3)
+    * ``inverse``:     φ(t) = 1/(offset + t)     (``u = 1/(1+t)``; ``v = 3/(t+t0)``: scale 3)
     * ``exponential``: φ(t) = exp(−rate·t)
     * ``cosine``:      φ(t) = ½(1 + cos(π t / horizon))
     * ``affine``:      φ(t) = 1 + slope·t             (``v = 1 + t``; ``Z = 0.5(1 + 0.8 t/T)``)

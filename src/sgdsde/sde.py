@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sgdsde.oracles import GaussianOracle
 from sgdsde.optimizers import heavy_ball_step, heavy_ball_velocity_step
+from sgdsde.oracles import GaussianOracle
 from sgdsde.schedules import Schedule
 
 

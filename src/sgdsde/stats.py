@@ -73,11 +73,15 @@ def fit_loglog_slope(
     if se is None:
         res = sps.linregress(x, y)
         q = sps.t.ppf(0.5 + level / 2, len(x) - 2)
-        return SlopeFit(res.slope, res.intercept, res.stderr, *(res.slope + q * np.array([-1, 1]) * res.stderr))
+        return SlopeFit(
+            res.slope, res.intercept, res.stderr, *(res.slope + q * np.array([-1, 1]) * res.stderr)
+        )
     sigma = np.asarray(se, dtype=float) / np.abs(np.asarray(err, dtype=float))
     X = np.column_stack([np.ones_like(x), x]) / sigma[:, None]
     cov = np.linalg.inv(X.T @ X)
     coef = cov @ X.T @ (y / sigma)
     stderr = float(np.sqrt(cov[1, 1]))
     q = sps.norm.ppf(0.5 + level / 2)
-    return SlopeFit(float(coef[1]), float(coef[0]), stderr, coef[1] - q * stderr, coef[1] + q * stderr)
+    return SlopeFit(
+        float(coef[1]), float(coef[0]), stderr, coef[1] - q * stderr, coef[1] + q * stderr
+    )

@@ -64,7 +64,9 @@ def run_E0(cfg: dict, seed: int) -> ExperimentResult:
         U, V = eta[n] / h**2, (1 - zeta[n]) / h
         xp, p = heavy_ball_velocity_step(xp, p, h, U, V, problem.mean_field(xp) + noise[n])
         natural = x - eta[n] * natural_objective_x_gradient(X, eta[n], zeta[n], -H)
-        seed_step = X - np.hstack([eta[n], eta[n]]) * seed_objective_gradient(X, eta[n], zeta[n], -H)
+        seed_step = X - np.hstack([eta[n], eta[n]]) * seed_objective_gradient(
+            X, eta[n], zeta[n], -H
+        )
         rows.append({
             "step": n + 1,
             "iterate_norm": float(np.abs(x_next).max()),
