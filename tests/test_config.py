@@ -1,0 +1,87 @@
+"""A bad config fails before any job runs, with a message naming the key."""
+
+import copy
+
+import pytest
+import yaml
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import update_config, validate
+
+from sgdsde.config import ConfigError, check_config
+
+from .conftest import REPO
+from .workflow_copy import copy_workflow, snakemake
+
+SCHEMA = str(REPO / "config" / "config.schema.yaml")
+
+
+def _load(name):
+    return yaml.safe_load((REPO / "config" / name).read_text())
+
+
+@pytest.fixture
+def config():
+    return copy.deepcopy(_load("config.yaml"))
+
+
+def test_default_and_quick_configs_are_valid(config):
+    validate(config, SCHEMA)
+    check_config(config)
+    update_config(config, _load("quick.yaml"))
+    validate(config, SCHEMA)
+    check_config(config)
+    assert config["momentum_approx"]["E1"]["configs"]["B"]["regime"] == "B"  # deep merge
+
+
+@pytest.mark.parametrize(
+    ("edit", "named"),
+    [
+        (lambda c: c["momentum_approx"]["E1"].update(slope_pair=3), "'slope_pair' was unexpected"),
+        (lambda c: c.update(seed="abc"), "instance['seed']"),
+        (lambda c: c["momentum_approx"]["E0"].update(h=1.5), "instance['momentum_approx']['E0']['h']"),
+        (lambda c: c["momentum_approx"]["E1"]["configs"]["A"].update(V={"kind": "constant"}),
+         "instance['momentum_approx']['E1']['configs']['A']"),
+        (lambda c: c["momentum_approx"]["E1"]["configs"]["B"]["U"].update(kind="step"),
+         "['configs']['B']['U']['kind']"),
+    ],
+    ids=["unknown-key", "wrong-type", "out-of-range", "regime-mismatch", "bad-enum"],
+)  # fmt: skip
+def test_schema_errors_name_the_key(config, edit, named):
+    edit(config)
+    with pytest.raises(WorkflowError) as err:
+        validate(config, SCHEMA)
+    assert named in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("edit", "named"),
+    [
+        (lambda ma: ma["E1"]["configs"]["B"]["U"].update(scale=100.0),
+         "momentum_approx.E1.configs.B.U: unstable"),
+        (lambda ma: ma["E1"]["configs"]["B"]["V"].update(scale=5.0),
+         "momentum_approx.E1.configs.B.V: h·V"),
+        (lambda ma: ma["E1"]["configs"]["A"]["Z"].update(kind="affine", slope=1.0),
+         "momentum_approx.E1.configs.A.Z: momentum must lie in [0, 1)"),
+        (lambda ma: ma["problem"].update(A=[[1.0, 2.0], [2.0, 1.0]]), "momentum_approx.problem.A"),
+        (lambda ma: ma["E1"]["configs"]["B"].update(k=[3, 5]), "momentum_approx.E1.configs.B.k"),
+        (lambda ma: ma["E1"]["configs"]["B"]["U"].update(scale=[1.0, 2.0, 3.0]),
+         "momentum_approx.E1.configs.B.U.scale"),
+        (lambda ma: ma["E0"].update(eta=[0.1, 0.01]), "momentum_approx.E0.eta"),
+    ],
+    ids=["unstable", "damping", "momentum", "indefinite-A", "short-ladder", "scale-length", "range"],
+)  # fmt: skip
+def test_cross_field_errors_name_the_key(config, edit, named):
+    edit(config["momentum_approx"])
+    validate(config, SCHEMA)
+    with pytest.raises(ConfigError) as err:
+        check_config(config)
+    assert named in str(err.value)
+
+
+def test_snakemake_refuses_a_bad_config_before_any_job(tmp_path):
+    workdir = copy_workflow(tmp_path)
+    (workdir / "bad.yaml").write_text("momentum_approx:\n  E1:\n    slope_pairz: 3\n")
+    run = snakemake(workdir, "--configfile", "bad.yaml", "--cores", "1")
+    assert run.returncode != 0
+    assert "'slope_pairz' was unexpected" in run.stderr + run.stdout
+    assert not (workdir / "results").exists()

@@ -1,0 +1,95 @@
+"""The whole workflow on config/quick.yaml, in a temporary copy of the repository."""
+
+import time
+
+import pandas as pd
+import pytest
+
+from sgdsde.claims import COLUMNS, load_manifest
+
+from .conftest import REPO
+from .workflow_copy import copy_workflow, snakemake
+
+pytestmark = pytest.mark.workflow
+QUICK = ("--configfile", "config/quick.yaml")
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    workdir = copy_workflow(tmp_path_factory.mktemp("workflow"))
+    start = time.perf_counter()
+    run = snakemake(workdir, *QUICK, "--cores", "2")
+    elapsed = time.perf_counter() - start
+    assert run.returncode == 0, run.stderr[-5000:]
+    return workdir, run, elapsed
+
+
+def _jobs(dry_run_output: str) -> dict[str, int]:
+    """Job counts from the 'Job stats' table of a dry run."""
+    table = dry_run_output.split("Job stats:")[1].split("total")[0]
+    rows = [line.split() for line in table.splitlines()[3:] if line.strip()]
+    return {name: int(count) for name, count in rows}
+
+
+def test_quick_run_is_fast(quick_run):
+    assert quick_run[2] < 120, f"quick workflow took {quick_run[2]:.0f} s"
+
+
+def test_every_claim_is_in_the_ledger_and_behaves_as_predicted(quick_run):
+    workdir, run, _ = quick_run
+    ledger = pd.read_csv(workdir / "results" / "claims.csv")
+    assert list(ledger.columns) == COLUMNS
+    manifest = load_manifest(REPO / "config" / "claims.yaml")
+    assert sorted(ledger["claim_id"]) == sorted(c["id"] for c in manifest)
+    failed = ledger.loc[ledger["status"] != "pass", "claim_id"].tolist()
+    assert not failed
+    assert f"momentum_approx: {len(ledger)}/{len(ledger)} claims reproduced" in run.stdout
+    tex = (workdir / "paper" / "generated" / "claims.tex").read_text()
+    assert tex.count(r"\newcommand") == 2 * len(ledger)
+
+
+def test_figures_tables_and_executed_notebook_exist(quick_run):
+    workdir = quick_run[0]
+    for name in ("F1.pdf", "F1.png", "F2.pdf", "F2.png"):
+        assert (workdir / "results" / "momentum_approx" / "figures" / name).stat().st_size > 10_000
+    notebook = workdir / "results" / "notebooks" / "momentum_approx_F1_F2.ipynb"
+    assert '"e1_tables"' in notebook.read_text()  # papermill injected the parameters
+    assert (notebook.with_suffix(".html")).stat().st_size > 10_000
+    table = pd.read_parquet(workdir / "results" / "momentum_approx" / "E1" / "B" / "table.parquet")
+    assert {"config", "approximation", "test_function", "h", "error"} <= set(table.columns)
+    for rule in ("E0", "E1_A", "E1_B", "figures_F1_F2"):
+        assert (workdir / "results" / "logs" / "momentum_approx" / f"{rule}.log").exists()
+        assert (workdir / "results" / "benchmarks" / "momentum_approx" / f"{rule}.tsv").exists()
+
+
+def test_second_run_does_nothing(quick_run):
+    run = snakemake(quick_run[0], *QUICK, "--dry-run")
+    assert run.returncode == 0
+    assert "Nothing to be done" in run.stdout + run.stderr
+
+
+def test_changing_one_value_reruns_only_what_depends_on_it(quick_run):
+    workdir = quick_run[0]
+    (workdir / "override.yaml").write_text(
+        "momentum_approx:\n  E1:\n    configs:\n      A: {k: [3, 13]}\n"
+    )
+    run = snakemake(workdir, *QUICK, "override.yaml", "--dry-run")
+    assert run.returncode == 0, run.stderr
+    assert _jobs(run.stdout) == {
+        "momentum_approx_E1": 1, "claims": 1, "momentum_approx_figures_F1_F2": 1, "all": 1,
+    }  # fmt: skip
+    assert "results/momentum_approx/E1/A/metrics.json" in run.stdout
+    assert "results/momentum_approx/E1/B/metrics.json" not in run.stdout.split("reason")[0]
+
+
+def test_a_failing_job_leaves_upstream_results_intact(quick_run):
+    workdir = quick_run[0]
+    kept = [workdir / "results" / "claims.csv",
+            workdir / "results" / "momentum_approx" / "E1" / "A" / "table.parquet"]  # fmt: skip
+    before = [path.read_bytes() for path in kept]
+    notebook = workdir / "notebooks" / "momentum_approx_F1_F2.py"
+    notebook.write_text(notebook.read_text() + '\n# %%\nraise RuntimeError("broken figure")\n')
+    run = snakemake(workdir, *QUICK, "--cores", "1")
+    assert run.returncode != 0
+    assert "momentum_approx_figures_F1_F2" in run.stderr + run.stdout
+    assert [path.read_bytes() for path in kept] == before
