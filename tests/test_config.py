@@ -38,7 +38,8 @@ def test_default_and_quick_configs_are_valid(config):
     [
         (lambda c: c["momentum_approx"]["E1"].update(slope_pair=3), "'slope_pair' was unexpected"),
         (lambda c: c.update(seed="abc"), "instance['seed']"),
-        (lambda c: c["momentum_approx"]["E0"].update(h=1.5), "instance['momentum_approx']['E0']['h']"),
+        (lambda c: c["momentum_approx"]["E0"].update(h=1.5),
+         "instance['momentum_approx']['E0']['h']"),
         (lambda c: c["momentum_approx"]["E1"]["configs"]["A"].update(V={"kind": "constant"}),
          "instance['momentum_approx']['E1']['configs']['A']"),
         (lambda c: c["momentum_approx"]["E1"]["configs"]["B"]["U"].update(kind="step"),
@@ -68,7 +69,8 @@ def test_schema_errors_name_the_key(config, edit, named):
          "momentum_approx.E1.configs.B.U.scale"),
         (lambda ma: ma["E0"].update(eta=[0.1, 0.01]), "momentum_approx.E0.eta"),
     ],
-    ids=["unstable", "damping", "momentum", "indefinite-A", "short-ladder", "scale-length", "range"],
+    ids=["unstable", "damping", "momentum", "indefinite-A", "short-ladder", "scale-length",
+         "range"],
 )  # fmt: skip
 def test_cross_field_errors_name_the_key(config, edit, named):
     edit(config["momentum_approx"])

@@ -50,7 +50,7 @@ def test_e1_table_columns_and_metrics(small):
 
 
 def test_unknown_experiments_are_named():
-    with pytest.raises(KeyError, match="momentum_approx.E99"):
+    with pytest.raises(KeyError, match=r"momentum_approx\.E99"):
         experiment("momentum_approx", "E99")
     with pytest.raises(KeyError, match="unknown paper"):
         experiment("nope", "E1")

@@ -45,9 +45,9 @@ def test_lyapunov_ode_matches_van_loan_for_constant_coefficients():
     )  # fmt: skip
     h, T = 0.01, 2.0
     path = continuous_moments(model, h, T, APPROXIMATIONS["sde1"])
-    O, I = np.zeros((2, 2)), np.eye(2)
-    F = np.block([[O, I], [-1.5 * A, -2.0 * I]])
-    GG = h * np.block([[O, O], [O, 1.5**2 * S]])
+    zero, eye = np.zeros((2, 2)), np.eye(2)
+    F = np.block([[zero, eye], [-1.5 * A, -2.0 * eye]])
+    GG = h * np.block([[zero, zero], [zero, 1.5**2 * S]])
     E = expm(np.block([[-F, GG], [np.zeros((4, 4)), F.T]]) * T)
     P_T = E[4:, 4:].T @ E[:4, 4:]
     np.testing.assert_allclose(path.cov[-1], P_T, rtol=1e-10, atol=1e-14)
@@ -67,7 +67,7 @@ def test_ode_has_zero_covariance_and_sde2_mean_shifts_by_order_h(cfg_b):
 @pytest.mark.parametrize("g_name", ["g1", "g3"])
 @pytest.mark.parametrize("approximation", ["ode", "sde1"])
 def test_phibar_equals_richardson_limit_of_error_over_h(cfg_b, g_name, approximation):
-    """φ̄ by quadrature (§5.5) equals 2e(h/2)/(h/2) − e(h)/h up to O(h²), at h = 2^-8."""
+    """φ̄ by quadrature (§5.5) equals 2e(h/2)/(h/2) − e(h)/h up to zero(h²), at h = 2^-8."""
     g, T = canonical_test_functions(2)[g_name], 2.0
     a = APPROXIMATIONS[approximation]
 

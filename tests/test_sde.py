@@ -40,10 +40,10 @@ def _diag(v):
 def test_regime_b_drift_matrices_are_spec_5_3(t):
     model, h, d = _model_b(), 0.01, 2
     Ut, Vt, Ud, Vd = (_diag(f(t, d)) for f in (U, V, U.derivative, V.derivative))
-    I, O = np.eye(d), np.zeros((d, d))
-    F = np.block([[O, I], [-Ut @ A, -Vt]])
-    F_dot = np.block([[O, O], [-Ud @ A, -Vd]])
-    K = np.block([[-Ut @ A, -Vt], [O, O]])
+    eye, zero = np.eye(d), np.zeros((d, d))
+    F = np.block([[zero, eye], [-Ut @ A, -Vt]])
+    F_dot = np.block([[zero, zero], [-Ud @ A, -Vd]])
+    K = np.block([[-Ut @ A, -Vt], [zero, zero]])
     F2 = F + h * (K - 0.5 * (F @ F + F_dot))
     F_ode, c = affine_map(lambda Y: model.drift(t, h, Y, APPROXIMATIONS["sde1"]), 2 * d)
     F_sde2, _ = affine_map(lambda Y: model.drift(t, h, Y, APPROXIMATIONS["sde2"]), 2 * d)
@@ -51,7 +51,9 @@ def test_regime_b_drift_matrices_are_spec_5_3(t):
     np.testing.assert_allclose(F_sde2, F2, atol=1e-14)
     np.testing.assert_array_equal(c, 0.0)
     G = model.diffusion(t, h, np.zeros((1, 2 * d)), APPROXIMATIONS["sde1"])[0]
-    np.testing.assert_allclose(G @ G.T, h * np.block([[O, O], [O, Ut @ S @ Ut]]), atol=1e-15)
+    np.testing.assert_allclose(
+        G @ G.T, h * np.block([[zero, zero], [zero, Ut @ S @ Ut]]), atol=1e-15
+    )
     assert not model.diffusion(t, h, np.zeros((1, 2 * d)), APPROXIMATIONS["ode"]).any()
 
 
@@ -72,8 +74,8 @@ def test_regime_b_second_order_drift_is_the_generic_expansion(rng):
 def test_regime_b_discrete_map_is_spec_5_2():
     model, h, t, d = _model_b(), 0.05, 0.4, 2
     Ut, Vt = _diag(U(t, d)), _diag(V(t, d))
-    I = np.eye(d)
-    M = np.block([[I - h**2 * Ut @ A, h * (I - h * Vt)], [-h * Ut @ A, I - h * Vt]])
+    eye = np.eye(d)
+    M = np.block([[eye - h**2 * Ut @ A, h * (eye - h * Vt)], [-h * Ut @ A, eye - h * Vt]])
     B = np.vstack([h**2 * Ut, h * Ut]) @ model.oracle.noise_factor
     MB, c = affine_map(lambda yz: model.discrete_step(t, h, yz[:, :4], yz[:, 4:]), 4 + d)
     np.testing.assert_allclose(MB, np.hstack([M, B]), atol=1e-15)
@@ -108,9 +110,9 @@ def test_regime_a_reduces_to_kovachki_stuart(rng):
 def test_regime_a_discrete_map_and_initial_shift():
     model, h, t, d = _model_a(), 0.05, 0.4, 2
     Ut, Zt = _diag(model.U(t, d)), _diag(Z(t, d))
-    I, O = np.eye(d), np.zeros((d, d))
-    M = np.block([[I + Zt - h * Ut @ A, -Zt], [I, O]])
-    B = np.vstack([h * Ut, O]) @ model.oracle.noise_factor
+    eye, zero = np.eye(d), np.zeros((d, d))
+    M = np.block([[eye + Zt - h * Ut @ A, -Zt], [eye, zero]])
+    B = np.vstack([h * Ut, zero]) @ model.oracle.noise_factor
     MB, _ = affine_map(lambda yz: model.discrete_step(t, h, yz[:, :4], yz[:, 4:]), 4 + d)
     np.testing.assert_allclose(MB, np.hstack([M, B]), atol=1e-15)
     W0, _ = model.effective_rate(0.0)
