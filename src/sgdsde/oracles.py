@@ -8,9 +8,11 @@ lets the discrete optimiser and its SDE share one Brownian path (the coupling of
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
+
+from sgdsde.linalg import matvec
 
 
 @dataclass(frozen=True)
@@ -23,18 +25,16 @@ class GaussianOracle:
 
     problem: object
     S: np.ndarray
+    noise_factor: np.ndarray = field(init=False, repr=False, compare=False)
+    """A matrix L with L Lᵀ = S."""
 
     def __post_init__(self):
         S = np.atleast_2d(np.asarray(self.S, dtype=float))
         if S.shape != (self.problem.dim, self.problem.dim) or not np.allclose(S, S.T):
             raise ValueError("GaussianOracle: S must be a symmetric d×d matrix")
+        w, Q = np.linalg.eigh(S)
         object.__setattr__(self, "S", S)
-
-    @property
-    def noise_factor(self) -> np.ndarray:
-        """A matrix L with L Lᵀ = S."""
-        w, Q = np.linalg.eigh(self.S)
-        return Q * np.sqrt(np.clip(w, 0.0, None))
+        object.__setattr__(self, "noise_factor", Q * np.sqrt(np.clip(w, 0.0, None)))
 
     def noise_sqrt(self, x: np.ndarray) -> np.ndarray:
         """Σ(x)^{1/2}, here constant: shape ``(d, d)``."""
@@ -42,4 +42,4 @@ class GaussianOracle:
 
     def sample(self, x: np.ndarray, z: np.ndarray) -> np.ndarray:
         """H_γ(x) = H̄(x) + L z, batched over the leading axis."""
-        return self.problem.mean_field(x) + z @ self.noise_factor.T
+        return self.problem.mean_field(x) + matvec(self.noise_factor, z)

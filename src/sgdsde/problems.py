@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sgdsde.linalg import matvec
+
 
 @dataclass(frozen=True)
 class Quadratic:
@@ -41,11 +43,11 @@ class Quadratic:
 
     def mean_field(self, x: np.ndarray) -> np.ndarray:
         """H̄(x) = −A (x − x*)."""
-        return -(x - self.x_star) @ self.A.T
+        return -matvec(self.A, x - self.x_star)
 
     def mean_field_jvp(self, x: np.ndarray, v: np.ndarray) -> np.ndarray:
         """∇H̄(x) v = −A v."""
-        return -v @ self.A.T
+        return -matvec(self.A, v)
 
 
 @dataclass(frozen=True)
