@@ -47,8 +47,8 @@ def test_cfg_a_initial_shift_decides_the_order(cfg_a, approximation, order, g_na
 class RightPointSchedules(HeavyBallRegimeB):
     """A deliberately wrong discretisation: U(t_{n+1}), V(t_{n+1}) instead of the left point."""
 
-    def discrete_step(self, t, h, Y, z):
-        return super().discrete_step(t + h, h, Y, z)
+    def discrete_update(self, t, h, Y, H):
+        return super().discrete_update(t + h, h, Y, H)
 
 
 def test_right_point_schedules_degrade_sde2_to_first_order(cfg_b):

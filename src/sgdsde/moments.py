@@ -6,8 +6,14 @@ matrices of spec §5.2–5.3 are not typed in a second time: they are read off t
 step, drift and diffusion functions by :func:`affine_map`, which is exact for affine maps. The
 closed forms therefore check the very code the Monte-Carlo simulations run.
 
-* discrete:   ``m_{n+1} = M_n m_n + c_n``,  ``P_{n+1} = M_n P_n M_nᵀ + B_n B_nᵀ``     (§5.2)
-* continuous: ``m' = F m + c``,  ``P' = F P + P Fᵀ + G Gᵀ``   (Lyapunov ODE, DOP853)   (§5.3)
+* discrete:   ``m_{n+1} = M_n m_n + c_n``,  ``P_{n+1} = M_n P_n M_nᵀ + B_n Σ̄_n B_nᵀ``   (§5.2)
+* continuous: ``m' = F m + c``,  ``P' = F P + P Fᵀ + E_t Σ̄(t) E_tᵀ``  (Lyapunov, DOP853) (§5.3)
+
+``Σ̄ = E[Σ(x)]`` is the oracle's noise covariance averaged over the current law of x: constant
+for additive Gaussian noise, and the exact moment closure of §5.4 for finite-sum least squares,
+whose Σ(x) is quadratic in x. The recursions are exact whenever the maps are affine; for
+state-dependent noise the laws are not Gaussian, so only test functions of degree ≤ 2 are
+exact (``GaussianPath.expectation`` uses nothing but the first two moments for those).
 """
 
 from __future__ import annotations
@@ -56,15 +62,21 @@ def discrete_moments(model, h: float, T: float) -> GaussianPath:
     N = n_steps(T, h)
     m = model.initial_discrete(h)
     dim, d = len(m), model.dim
+    mean_field = model.oracle.problem.mean_field
     means, covs = np.empty((N + 1, dim)), np.empty((N + 1, dim, dim))
     means[0], covs[0] = m, 0.0
     for n in range(N):
         t = n * h
-        step = lambda yz, t=t: model.discrete_step(t, h, yz[:, :dim], yz[:, dim:])  # noqa: E731
+
+        def step(yxi, t=t):  # the update along H = H̄(x) + ξ, affine in (Y, ξ)
+            Y, xi = yxi[:, :dim], yxi[:, dim:]
+            return model.discrete_update(t, h, Y, mean_field(Y[:, :d]) + xi)
+
         MB, c = affine_map(step, dim + d)
         M, B = MB[:, :dim], MB[:, dim:]
+        noise = model.oracle.expected_covariance(means[n, :d], covs[n, :d, :d])
         means[n + 1] = M @ means[n] + c
-        covs[n + 1] = M @ covs[n] @ M.T + B @ B.T
+        covs[n + 1] = M @ covs[n] @ M.T + B @ noise @ B.T
     return GaussianPath(h * np.arange(N + 1), means, covs)
 
 
@@ -80,11 +92,14 @@ def continuous_moments(
     m0 = model.initial_continuous(h, approximation)
     dim = len(m0)
 
+    d = model.dim
+
     def rhs(t, y):
         m, P = y[:dim], y[dim:].reshape(dim, dim)
         F, c = linearised_drift(model, t, h, approximation, dim)
-        G = model.diffusion(t, h, m[None], approximation)[0]
-        return np.concatenate([F @ m + c, (F @ P + P @ F.T + G @ G.T).ravel()])
+        E = model.noise_embedding(t, h, approximation)
+        noise = E @ model.oracle.expected_covariance(m[:d], P[:d, :d]) @ E.T
+        return np.concatenate([F @ m + c, (F @ P + P @ F.T + noise).ravel()])
 
     t_eval = np.array([T]) if t_eval is None else np.asarray(t_eval)
     y0 = np.concatenate([m0, np.zeros(dim * dim)])
@@ -103,7 +118,8 @@ def leading_error_coefficient(model, T: float, g, approximation: Approximation) 
         φ̄_SDE1 = ∫_0^T (2 R m + r)·(B1 m) dt,      B1 = J1 − ½(Ḟ + F²) = F2(t; h=1) − F(t)
         φ̄_ODE  = φ̄_SDE1 + ∫_0^T tr(G Gᵀ R) dt,     G = diffusion at h = 1
 
-    where m(t) is the ODE mean. Only polynomial g of degree ≤ 2 and linear (c = 0) models.
+    where m(t) is the ODE mean. Only polynomial g of degree ≤ 2, linear (c = 0) models and
+    additive noise.
     """
     if approximation.order != 1:
         raise ValueError("φ̄ is the leading coefficient of the first-order approximations")
@@ -128,8 +144,10 @@ def leading_error_coefficient(model, T: float, g, approximation: Approximation) 
         m = forward.sol(t)
         integrand = (2 * R @ m + r) @ (B1 @ m)
         if not approximation.noisy:
-            G = model.diffusion(t, 1.0, m[None], second)[0]
-            integrand += np.trace(G @ G.T @ R)
+            E = model.noise_embedding(t, 1.0, second)
+            integrand += np.trace(
+                E @ model.oracle.expected_covariance(m[:d], 0 * R[:d, :d]) @ E.T @ R
+            )
         return np.concatenate([-(F.T @ R + R @ F).ravel(), -F.T @ r, [-integrand]])
 
     Q, w = np.zeros((dim, dim)), np.zeros(dim)

@@ -40,6 +40,10 @@ class GaussianOracle:
         """Σ(x)^{1/2}, here constant: shape ``(d, d)``."""
         return self.noise_factor
 
+    def expected_covariance(self, m: np.ndarray, P: np.ndarray) -> np.ndarray:
+        """E Σ(x) over any law of x: the constant S."""
+        return self.S
+
     def sample(self, x: np.ndarray, z: np.ndarray) -> np.ndarray:
         """H_γ(x) = H̄(x) + L z, batched over the leading axis."""
         return self.problem.mean_field(x) + matvec(self.noise_factor, z)

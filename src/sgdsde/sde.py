@@ -15,7 +15,8 @@ Generic form (spec §2.6): a recursion ``Y_{n+1} = Y_n + h[J0 + h J1 + ε_n]`` h
 Schedules are evaluated at the left point t_n (spec §6, pitfall 3).
 
 Every method is vectorised over a leading axis of paths: states are ``(n_paths, m)``,
-diffusions ``(n_paths, m, d)`` multiplying a d-dimensional Brownian increment.
+diffusions ``(n_paths, m, d)`` (or ``(1, m, d)`` for additive noise) multiplying a
+d-dimensional Brownian increment.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from sgdsde.optimizers import heavy_ball_step, heavy_ball_velocity_step
-from sgdsde.oracles import GaussianOracle
 from sgdsde.schedules import Schedule
 
 
@@ -50,19 +50,28 @@ APPROXIMATIONS = {
 }
 
 
-def _diffusion(amplitude: np.ndarray, oracle: GaussianOracle, x: np.ndarray, h: float, rows: int):
-    """``√h · diag(amplitude) Σ(x)^{1/2}`` embedded in the last d of ``rows`` state rows."""
-    n, d = x.shape
-    G = np.zeros((n, rows, d))
-    G[:, rows - d :, :] = np.sqrt(h) * amplitude[:, :, None] * oracle.noise_sqrt(x)
-    return G
+def _embedded(amplitude: np.ndarray, rows: int, h: float) -> np.ndarray:
+    """``√h · diag(amplitude)`` placed in the last d of ``rows`` state rows: shape ``(rows, d)``."""
+    d = len(amplitude)
+    E = np.zeros((rows, d))
+    E[rows - d :, :] = np.sqrt(h) * np.diag(amplitude)
+    return E
+
+
+def _diffusion(model, t: float, h: float, Y: np.ndarray, approximation: Approximation):
+    """``E_t Σ(x)^{1/2}``: ``(n, m, d)``, or ``(1, m, d)`` when Σ does not depend on x (additive
+    noise), which then broadcasts against every path at no cost."""
+    root = model.oracle.noise_sqrt(Y[:, : model.dim])
+    return np.matmul(
+        model.noise_embedding(t, h, approximation), root[None] if root.ndim == 2 else root
+    )
 
 
 @dataclass(frozen=True)
 class HeavyBallRegimeB:
     """Regime B, ``η = h²U``, ``ζ = 1 − hV``; lifted state ``Y = (x, p)`` (spec §2.3b, §2.7)."""
 
-    oracle: GaussianOracle
+    oracle: object
     U: Schedule
     V: Schedule
     x0: np.ndarray
@@ -79,12 +88,15 @@ class HeavyBallRegimeB:
         """Regime B has no initial layer: every approximation starts at the lifted ``Y_0``."""
         return self.initial_discrete(h)
 
-    def discrete_step(self, t: float, h: float, Y: np.ndarray, z: np.ndarray) -> np.ndarray:
-        """One exact heavy-ball step from ``t = t_n`` with standard normals ``z``."""
+    def discrete_update(self, t: float, h: float, Y: np.ndarray, H: np.ndarray) -> np.ndarray:
+        """One exact heavy-ball step from ``t = t_n`` along the sampled direction ``H``."""
         d = self.dim
         x, p = Y[:, :d], Y[:, d:]
-        H = self.oracle.sample(x, z)
         return np.hstack(heavy_ball_velocity_step(x, p, h, self.U(t, d), self.V(t, d), H))
+
+    def discrete_step(self, t: float, h: float, Y: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """One step with the oracle's sample for the noise input ``z``."""
+        return self.discrete_update(t, h, Y, self.oracle.sample(Y[:, : self.dim], z))
 
     def drift(self, t: float, h: float, Y: np.ndarray, approximation: Approximation) -> np.ndarray:
         """``J0 = (p, −V∘p + U∘H̄)``; for order 2 plus ``h·b1`` with (spec §2.7)
@@ -101,11 +113,13 @@ class HeavyBallRegimeB:
         b1_p = -0.5 * (U * problem.mean_field_jvp(x, p) + (V**2 - Vd) * p + (Ud - V * U) * H)
         return np.hstack([p + h * b1_x, accel + h * b1_p])
 
+    def noise_embedding(self, t: float, h: float, approximation: Approximation) -> np.ndarray:
+        """``E_t = √h · [0; diag(U)]``: the diffusion is ``E_t Σ(x)^{1/2}``, noise only in p."""
+        return _embedded(self.U(t, self.dim) * float(approximation.noisy), 2 * self.dim, h)
+
     def diffusion(self, t: float, h: float, Y: np.ndarray, approximation: Approximation):
-        """``√h · blockdiag(0, U Σ(x)^{1/2})``: noise only in the p-block (spec §2.1, §2.7)."""
-        d = self.dim
-        amplitude = self.U(t, d)[None, :] * float(approximation.noisy)
-        return _diffusion(np.broadcast_to(amplitude, (len(Y), d)), self.oracle, Y[:, :d], h, 2 * d)
+        """``√h · blockdiag(0, U Σ(x)^{1/2})`` (spec §2.1, §2.7)."""
+        return _diffusion(self, t, h, Y, approximation)
 
 
 @dataclass(frozen=True)
@@ -118,7 +132,7 @@ class HeavyBallRegimeA:
     ``X(0) = x_0 − h Z0/(1 − Z0) ∘ W0 ∘ H̄(x_0)``.
     """
 
-    oracle: GaussianOracle
+    oracle: object
     U: Schedule
     Z: Schedule
     x0: np.ndarray
@@ -144,12 +158,15 @@ class HeavyBallRegimeA:
         W0, _ = self.effective_rate(0.0)
         return self.x0 - h * Z0 / (1 - Z0) * W0 * self.oracle.problem.mean_field(self.x0)
 
-    def discrete_step(self, t: float, h: float, Y: np.ndarray, z: np.ndarray) -> np.ndarray:
-        """One exact heavy-ball step on the state ``(x_n, x_{n−1})``."""
+    def discrete_update(self, t: float, h: float, Y: np.ndarray, H: np.ndarray) -> np.ndarray:
+        """One exact heavy-ball step on the state ``(x_n, x_{n−1})`` along ``H``."""
         d = self.dim
         x, x_prev = Y[:, :d], Y[:, d:]
-        H = self.oracle.sample(x, z)
         return np.hstack([heavy_ball_step(x, x_prev, h * self.U(t, d), self.Z(t, d), H), x])
+
+    def discrete_step(self, t: float, h: float, Y: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """One step with the oracle's sample for the noise input ``z``."""
+        return self.discrete_update(t, h, Y, self.oracle.sample(Y[:, : self.dim], z))
 
     def drift(self, t: float, h: float, x: np.ndarray, approximation: Approximation) -> np.ndarray:
         """``W∘H̄``; for order 2 minus ``h·C∘(Ẇ∘H̄ + W∘(∇H̄ (W∘H̄)))``, ``C = (1+Z)/(2(1−Z))``."""
@@ -161,8 +178,11 @@ class HeavyBallRegimeA:
         C = (1 + Z) / (2 * (1 - Z))
         return W * H - h * C * (Wd * H + W * self.oracle.problem.mean_field_jvp(x, W * H))
 
+    def noise_embedding(self, t: float, h: float, approximation: Approximation) -> np.ndarray:
+        """``E_t = √h · diag(W)``: the diffusion is ``E_t Σ(x)^{1/2}``."""
+        W, _ = self.effective_rate(t)
+        return _embedded(W * float(approximation.noisy), self.dim, h)
+
     def diffusion(self, t: float, h: float, x: np.ndarray, approximation: Approximation):
         """``√h · W Σ(x)^{1/2}``."""
-        W, _ = self.effective_rate(t)
-        amplitude = np.broadcast_to(W * float(approximation.noisy), x.shape)
-        return _diffusion(amplitude, self.oracle, x, h, self.dim)
+        return _diffusion(self, t, h, x, approximation)
