@@ -81,8 +81,8 @@ def load_manifest(path: Path) -> list[dict]:
 
 def decide(check: str, values: np.ndarray, expected: float, tolerance: float | None):
     """``(deciding value, passed)`` for one check on one or more measured values."""
-    values = np.atleast_1d(np.asarray(values, dtype=float))
-    if not np.all(np.isfinite(values)):
+    values = np.atleast_1d(np.asarray(values if values is not None else np.nan, dtype=float))
+    if values.size == 0 or not np.all(np.isfinite(values)):
         return float("nan"), False
     if check == "within":
         i = int(np.argmax(np.abs(values - expected)))

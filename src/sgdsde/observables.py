@@ -15,18 +15,23 @@ import numpy as np
 
 @dataclass(frozen=True)
 class SquaredNorm:
-    """``g(x) = |x|²``; ``E g = tr P + |m|²``."""
+    """``g(x) = |x − c|²``; ``E g = tr P + |m − c|²`` (exact for any law with these moments)."""
 
     dim: int
+    center: tuple[float, ...] | None = None
+
+    def _c(self) -> np.ndarray:
+        return np.zeros(self.dim) if self.center is None else np.asarray(self.center, float)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        return np.sum(x**2, axis=-1)
+        return np.sum((x - self._c()) ** 2, axis=-1)
 
     def gaussian_mean(self, m: np.ndarray, P: np.ndarray) -> np.ndarray:
-        return np.trace(P, axis1=-2, axis2=-1) + np.sum(m**2, axis=-1)
+        return np.trace(P, axis1=-2, axis2=-1) + np.sum((m - self._c()) ** 2, axis=-1)
 
-    def quadratic_form(self) -> tuple[np.ndarray, np.ndarray]:
-        return np.eye(self.dim), np.zeros(self.dim)
+    def quadratic_form(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(Q, w)`` with ``g = xᵀQx + wᵀx``, up to a constant; centred forms are not needed."""
+        return (np.eye(self.dim), np.zeros(self.dim)) if self.center is None else None
 
 
 @dataclass(frozen=True)
@@ -72,3 +77,14 @@ def canonical_test_functions(dim: int) -> dict[str, object]:
         "g2": CosineProjection((1.0, 0.5)),
         "g3": LinearProjection((1.0, 0.0)),
     }
+
+
+@dataclass(frozen=True)
+class SmoothSign:
+    """``g(x) = tanh(scale · w·x)``: a smooth "which well" statistic (spec E2, §6 pitfall 9)."""
+
+    w: tuple[float, ...]
+    scale: float = 5.0
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return np.tanh(self.scale * (x @ np.asarray(self.w)))

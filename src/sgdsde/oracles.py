@@ -47,3 +47,50 @@ class GaussianOracle:
     def sample(self, x: np.ndarray, z: np.ndarray) -> np.ndarray:
         """H_γ(x) = H̄(x) + L z, batched over the leading axis."""
         return self.problem.mean_field(x) + matvec(self.noise_factor, z)
+
+
+@dataclass(frozen=True)
+class MinibatchOracle:
+    """Single-sample minibatches of a finite-sum least-squares problem (spec 2504.13992 §5.4).
+
+    The noise input of :meth:`sample` is an array of sample indices, drawn uniformly. The noise
+    ``ξ = −R̃_i x + r̃_i`` (``R̃_i = R_i − R̄``, ``r̃_i = r_i − r̄``) has the covariance
+    ``Σ(x) = mean_i[(R̃_i x − r̃_i)(R̃_i x − r̃_i)ᵀ]``, quadratic in x, so ``E Σ(x)`` is a linear
+    function of the first two moments of x: the closure that makes §5.4 exact.
+    """
+
+    problem: object
+
+    def sample(self, x: np.ndarray, i: np.ndarray) -> np.ndarray:
+        return self.problem.sample_direction(x, i)
+
+    def draw(self, gen: np.random.Generator, n: int) -> np.ndarray:
+        """Indices of n single-sample minibatches."""
+        return gen.integers(len(self.problem.b), size=n)
+
+    def _centred(self):
+        R, r = self.problem.R, self.problem.r
+        return R - R.mean(axis=0), r - r.mean(axis=0)
+
+    def covariance(self, x: np.ndarray) -> np.ndarray:
+        """Σ(x) per row: shape ``(n, d, d)``."""
+        Rt, rt = self._centred()
+        e = np.einsum("kij,nj->nki", Rt, x) - rt  # (n, N, d): R̃_k x − r̃_k
+        return np.einsum("nki,nkj->nij", e, e) / len(rt)
+
+    def noise_sqrt(self, x: np.ndarray) -> np.ndarray:
+        """Σ(x)^{1/2} per row by eigen-decomposition (negative rounding clipped)."""
+        w, Q = np.linalg.eigh(self.covariance(x))
+        return Q * np.sqrt(np.clip(w, 0.0, None))[:, None, :]
+
+    def expected_covariance(self, m: np.ndarray, P: np.ndarray) -> np.ndarray:
+        """``E Σ(x) = mean[R̃ Mx R̃] − mean[R̃ m r̃ᵀ] − (·)ᵀ + mean[r̃ r̃ᵀ]``, ``Mx = P + m mᵀ``."""
+        Rt, rt = self._centred()
+        Mx = P + np.outer(m, m)
+        cross = np.einsum("kij,j,kl->il", Rt, m, rt) / len(rt)
+        return (
+            np.einsum("kij,jl,klm->im", Rt, Mx, Rt) / len(rt)
+            - cross
+            - cross.T
+            + rt.T @ rt / len(rt)
+        )

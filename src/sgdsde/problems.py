@@ -74,3 +74,75 @@ class LogCoshQuartic:
         sq = np.sum(x**2, axis=-1, keepdims=True)
         xv = np.sum(x * v, axis=-1, keepdims=True)
         return -v / np.cosh(x - self.c) ** 2 - (sq * v + 2 * xv * x) / self.dim
+
+
+@dataclass(frozen=True)
+class FiniteSumLeastSquares:
+    """``F(x) = (1/N) Σ_i ½(a_i·x − b_i)²`` (spec 2504.13992 E1b, §5.4).
+
+    Sample i has the descent direction ``H_i(x) = −R_i x + r_i`` with ``R_i = a_i a_iᵀ`` and
+    ``r_i = a_i b_i``; the mean field is ``H̄(x) = −R̄ x + r̄``.
+    """
+
+    a: np.ndarray
+    b: np.ndarray
+
+    @property
+    def dim(self) -> int:
+        return self.a.shape[1]
+
+    @property
+    def R(self) -> np.ndarray:  # noqa: N802 (the spec's R_i)
+        """``R_i = a_i a_iᵀ``, shape ``(N, d, d)``."""
+        return np.einsum("ni,nj->nij", self.a, self.a)
+
+    @property
+    def r(self) -> np.ndarray:
+        """``r_i = a_i b_i``, shape ``(N, d)``."""
+        return self.a * self.b[:, None]
+
+    def value(self, x: np.ndarray) -> np.ndarray:
+        return 0.5 * np.mean((matvec(self.a, x) - self.b) ** 2, axis=-1)
+
+    def sample_direction(self, x: np.ndarray, i: np.ndarray) -> np.ndarray:
+        """``H_{i_k}(x_k) = −a_i (a_i·x_k − b_i)`` for each row k."""
+        a = self.a[i]
+        return -a * (np.sum(a * x, axis=-1, keepdims=True) - self.b[i, None])
+
+    def mean_field(self, x: np.ndarray) -> np.ndarray:
+        return -matvec(self.R.mean(axis=0), x) + self.r.mean(axis=0)
+
+    def mean_field_jvp(self, x: np.ndarray, v: np.ndarray) -> np.ndarray:
+        return -matvec(self.R.mean(axis=0), v)
+
+
+@dataclass(frozen=True)
+class DoubleWell:
+    """``F(x) = Σ_i (x_i² − 1)²/4``: ``H̄ = −(x³ − x)``, ``∇H̄ = −diag(3x² − 1)`` (spec E2)."""
+
+    dim: int = 1
+
+    def value(self, x: np.ndarray) -> np.ndarray:
+        return np.sum((x**2 - 1) ** 2, axis=-1) / 4
+
+    def mean_field(self, x: np.ndarray) -> np.ndarray:
+        return x - x**3
+
+    def mean_field_jvp(self, x: np.ndarray, v: np.ndarray) -> np.ndarray:
+        return (1 - 3 * x**2) * v
+
+
+@dataclass(frozen=True)
+class Quartic:
+    """``F(x) = Σ_i x_i⁴/4``: ``H̄ = −x³``, ``∇H̄ = −diag(3x²)``; superlinear growth (spec E3)."""
+
+    dim: int = 1
+
+    def value(self, x: np.ndarray) -> np.ndarray:
+        return np.sum(x**4, axis=-1) / 4
+
+    def mean_field(self, x: np.ndarray) -> np.ndarray:
+        return -(x**3)
+
+    def mean_field_jvp(self, x: np.ndarray, v: np.ndarray) -> np.ndarray:
+        return -3 * x**2 * v

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sgdsde.optimizers import heavy_ball_step, heavy_ball_velocity_step
+from sgdsde.optimizers import heavy_ball_step, heavy_ball_velocity_step, sgd_step
 from sgdsde.schedules import Schedule
 
 
@@ -186,3 +186,26 @@ class HeavyBallRegimeA:
     def diffusion(self, t: float, h: float, x: np.ndarray, approximation: Approximation):
         """``√h · W Σ(x)^{1/2}``."""
         return _diffusion(self, t, h, x, approximation)
+
+
+@dataclass(frozen=True)
+class PlainSGD:
+    """SGD with a time-varying rate: ``x_{n+1} = x_n + h W(t_n) H_γ(x_n)`` (spec E8's counterpart
+    of heavy ball with fixed momentum, whose effective rate is ``W = U/(1 − Z)``)."""
+
+    oracle: object
+    W: Schedule
+    x0: np.ndarray
+
+    @property
+    def dim(self) -> int:
+        return self.oracle.problem.dim
+
+    def initial_discrete(self, h: float) -> np.ndarray:
+        return np.array(self.x0, dtype=float)
+
+    def discrete_update(self, t: float, h: float, x: np.ndarray, H: np.ndarray) -> np.ndarray:
+        return sgd_step(x, h * self.W(t, self.dim), H)
+
+    def discrete_step(self, t: float, h: float, x: np.ndarray, z: np.ndarray) -> np.ndarray:
+        return self.discrete_update(t, h, x, self.oracle.sample(x, z))

@@ -85,3 +85,40 @@ def fit_loglog_slope(
     return SlopeFit(
         float(coef[1]), float(coef[0]), stderr, coef[1] - q * stderr, coef[1] + q * stderr
     )
+
+
+def variance_with_se(x: np.ndarray) -> Estimate:
+    """Sample variance with the delta-method standard error ``sd((x − x̄)²)/√M``."""
+    x = np.asarray(x, dtype=float)
+    influence = (x - x.mean()) ** 2
+    return Estimate(float(x.var(ddof=1)), float(influence.std(ddof=1) / np.sqrt(x.size)))
+
+
+def variance_combination(samples: list[np.ndarray], weights: list[float]) -> Estimate:
+    """``Σ_j w_j Var(s_j)`` over paired (coupled) samples, with the delta-method standard error
+    from the per-path influence ``Σ_j w_j (s_j − s̄_j)²``. ``Var x − Var y`` is weights (1, −1);
+    a Talay–Tubaro reference is ``Var x − [2 Var y^δ − Var y^{2δ}]``, weights (1, −2, 1)."""
+    n = np.shape(samples[0])[0]
+    parts = [np.broadcast_to(np.asarray(s, dtype=float), (n,)) for s in samples]
+    influence = sum(w * (s - s.mean()) ** 2 for w, s in zip(weights, parts, strict=True))
+    value = sum(w * s.var(ddof=1) for w, s in zip(weights, parts, strict=True))
+    return Estimate(float(value), float(np.std(influence, ddof=1) / np.sqrt(n)))
+
+
+def resolved(estimates: list[Estimate], ratio: float = 4.0) -> np.ndarray:
+    """Which Monte-Carlo errors are resolved: ``SE ≤ |estimate|/ratio`` (the specs' rule for
+    claiming a rate from Monte Carlo is ``SE ≤ bias/4``)."""
+    return np.array([e.se * ratio <= abs(e.mean) for e in estimates])
+
+
+def resolved_slope(
+    h: np.ndarray, estimates: list[Estimate], min_points: int = 3
+) -> SlopeFit | None:
+    """SE-weighted log-log slope over the resolved step sizes only; None if fewer than
+    ``min_points`` are resolved (then no rate may be claimed)."""
+    ok = resolved(estimates)
+    if ok.sum() < min_points:
+        return None
+    h = np.asarray(h, dtype=float)[ok]
+    kept = [e for e, keep in zip(estimates, ok, strict=True) if keep]
+    return fit_loglog_slope(h, [e.mean for e in kept], se=[e.se for e in kept])

@@ -1,0 +1,41 @@
+"""Builders shared by the experiments of arXiv 2504.13992 (spec ``papers/2504.13992.md``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sgdsde.oracles import GaussianOracle
+from sgdsde.problems import Quadratic
+from sgdsde.schedules import Schedule
+from sgdsde.sde import HeavyBallRegimeA, HeavyBallRegimeB
+
+PAPER = "momentum_approx"
+
+
+def gaussian_quadratic(problem_cfg: dict) -> GaussianOracle:
+    """CFG-B/CFG-A's objective ``½(x−x*)ᵀA(x−x*)`` with additive noise ``N(0, S)``."""
+    problem = Quadratic(np.array(problem_cfg["A"]), np.array(problem_cfg["x_star"]))
+    return GaussianOracle(problem, np.array(problem_cfg["S"]))
+
+
+def heavy_ball(oracle, model_cfg: dict, x0, p0=None):
+    """Heavy ball in Regime B (``U``, ``V``) or Regime A (``U``, ``Z``) from a config mapping."""
+    x0 = np.array(x0, dtype=float)
+    U = Schedule.from_config(model_cfg["U"])
+    if model_cfg["regime"] == "B":
+        p0 = np.zeros_like(x0) if p0 is None else np.array(p0, dtype=float)
+        return HeavyBallRegimeB(oracle, U, Schedule.from_config(model_cfg["V"]), x0, p0)
+    return HeavyBallRegimeA(oracle, U, Schedule.from_config(model_cfg["Z"]), x0)
+
+
+def build_model(problem_cfg: dict, model_cfg: dict):
+    """The heavy-ball model of one configuration of the canonical problem (CFG-B, CFG-A)."""
+    return heavy_ball(
+        gaussian_quadratic(problem_cfg), model_cfg, problem_cfg["x0"], problem_cfg["p0"]
+    )
+
+
+def step_ladder(T: float, k_range: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """``k`` and ``h = T·2^{−k}`` for ``k = k_min..k_max`` (spec §2.5), so ``T/h = 2^k``."""
+    k = np.arange(k_range[0], k_range[1] + 1)
+    return k, T * 2.0 ** (-k)
