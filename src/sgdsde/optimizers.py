@@ -36,3 +36,12 @@ def heavy_ball_velocity_step(
     """
     p_next = p + h * (-V * p + U * H)
     return x + h * p_next, p_next
+
+
+def nesterov_step(
+    x: np.ndarray, x_prev: np.ndarray, eta: float, zeta: float, mean_field
+) -> np.ndarray:
+    """Nesterov's accelerated gradient: ``y = x_n + ζ_n (x_n − x_{n−1})``,
+    ``x_{n+1} = y + η H̄(y)`` (the gradient at the look-ahead point; not heavy ball)."""
+    y = x + zeta * (x - x_prev)
+    return y + eta * mean_field(y)

@@ -146,3 +146,24 @@ class Quartic:
 
     def mean_field_jvp(self, x: np.ndarray, v: np.ndarray) -> np.ndarray:
         return -3 * x**2 * v
+
+
+@dataclass(frozen=True)
+class DiagonalQuadratic:
+    """``F(x) = ½ Σ_i λ_i x_i²``: a quadratic with a given spectrum, in O(d) per evaluation
+    (spec E4's log-spaced spectrum)."""
+
+    lam: np.ndarray
+
+    @property
+    def dim(self) -> int:
+        return len(self.lam)
+
+    def value(self, x: np.ndarray) -> np.ndarray:
+        return 0.5 * np.sum(self.lam * x**2, axis=-1)
+
+    def mean_field(self, x: np.ndarray) -> np.ndarray:
+        return -self.lam * x
+
+    def mean_field_jvp(self, x: np.ndarray, v: np.ndarray) -> np.ndarray:
+        return -self.lam * v
