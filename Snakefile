@@ -30,6 +30,7 @@ rule all:
     input:
         "results/claims.csv",
         momentum_approx_figures(),
+        rules.momentum_approx_tables.output,
 
 
 onsuccess:

@@ -32,6 +32,19 @@ def e1_params(wildcards):
     return json.dumps(cfg, sort_keys=True)
 
 
+def momentum_approx_params(wildcards):
+    """The JSON config of one momentum_approx experiment: its section, the seed, and only the
+    shared parts it reads (the problem; the one E1 configuration it cross-checks)."""
+    ma, name = config["momentum_approx"], wildcards.experiment
+    cfg = {"seed": config["seed"], name: ma[name]}
+    if name in ("E1c", "E5", "E6", "E7", "E8"):
+        cfg["problem"] = ma["problem"]
+    if name in ("E1c", "E5", "E6"):
+        chosen = ma[name]["config"]
+        cfg["E1"] = {"configs": {chosen: ma["E1"]["configs"][chosen]}}
+    return json.dumps(cfg, sort_keys=True)
+
+
 def e1_configs():
     return sorted(config["momentum_approx"]["E1"]["configs"])
 
@@ -43,13 +56,34 @@ def print_claims_summary(path):
             print(f"  {line}")
 
 
-def momentum_approx_figures():
-    return expand("results/momentum_approx/figures/{fig}.{ext}", fig=["F1", "F2"], ext=["pdf", "png"])
+def momentum_approx_figures(first=1, last=8):
+    """The figure files F<first>..F<last>, PDF and PNG."""
+    figures = [f"F{i}" for i in range(first, last + 1)]
+    return expand("results/momentum_approx/figures/{fig}.{ext}", fig=figures, ext=["pdf", "png"])
+
+
+def notebook_parameters(**inputs):
+    """papermill parameters: the notebook's input paths (minus the notebook) and figure dir."""
+    inputs = {k: v if isinstance(v, str) else list(v) for k, v in inputs.items() if k != "notebook"}
+    return json.dumps({**inputs, "figure_dir": "results/momentum_approx/figures"})
+
+
+MOMENTUM_APPROX_EXPERIMENTS = ["E0", "E1b", "E1c", "E2", "E3", "E4", "E5", "E6", "E7", "E8"]
+
+
+def momentum_approx_metrics(*experiments):
+    """metrics.json of the given experiments (E1: one per configuration)."""
+    return [
+        path
+        for e in experiments
+        for path in (
+            expand("results/momentum_approx/E1/{config}/metrics.json", config=e1_configs())
+            if e == "E1"
+            else [f"results/momentum_approx/{e}/metrics.json"]
+        )
+    ]
 
 
 def claims_inputs():
     """Every metrics.json the ledger reads."""
-    return [
-        "results/momentum_approx/E0/metrics.json",
-        *expand("results/momentum_approx/E1/{config}/metrics.json", config=e1_configs()),
-    ]
+    return momentum_approx_metrics("E1", *MOMENTUM_APPROX_EXPERIMENTS)

@@ -2,22 +2,53 @@
 # Spec: shared/papers/2504.13992.md. Computation: sgdsde.experiments.momentum_approx.
 
 
-rule momentum_approx_E0:
+rule momentum_approx_experiment:
     output:
-        table="results/momentum_approx/E0/table.parquet",
-        metrics="results/momentum_approx/E0/metrics.json",
+        table="results/momentum_approx/{experiment}/table.parquet",
+        metrics="results/momentum_approx/{experiment}/metrics.json",
+    wildcard_constraints:
+        experiment="E0|E1b|E1c|E5|E6|E7|E8",
     params:
-        cfg=experiment_params("momentum_approx", "E0"),
+        cfg=momentum_approx_params,
         out=subpath(output.metrics, parent=True),
     conda:
         "../environment.yml"
     log:
-        "results/logs/momentum_approx/E0.log",
+        "results/logs/momentum_approx/{experiment}.log",
     benchmark:
-        "results/benchmarks/momentum_approx/E0.tsv"
+        "results/benchmarks/momentum_approx/{experiment}.tsv"
     shell:
-        "python -m sgdsde run momentum_approx.E0 --params {params.cfg:q} --out {params.out}"
-        " > {log} 2>&1"
+        "python -m sgdsde run momentum_approx.{wildcards.experiment} --params {params.cfg:q}"
+        " --out {params.out} > {log} 2>&1"
+
+
+use rule momentum_approx_experiment as momentum_approx_E2 with:
+    output:
+        table="results/momentum_approx/{experiment}/table.parquet",
+        histogram="results/momentum_approx/{experiment}/histogram.parquet",
+        moments="results/momentum_approx/{experiment}/moments.parquet",
+        metrics="results/momentum_approx/{experiment}/metrics.json",
+    wildcard_constraints:
+        experiment="E2",
+
+
+use rule momentum_approx_experiment as momentum_approx_E3 with:
+    output:
+        table="results/momentum_approx/{experiment}/table.parquet",
+        divergence="results/momentum_approx/{experiment}/divergence.parquet",
+        moments="results/momentum_approx/{experiment}/moments.parquet",
+        metrics="results/momentum_approx/{experiment}/metrics.json",
+    wildcard_constraints:
+        experiment="E3",
+
+
+use rule momentum_approx_experiment as momentum_approx_E4 with:
+    output:
+        table="results/momentum_approx/{experiment}/table.parquet",
+        noisy="results/momentum_approx/{experiment}/noisy.parquet",
+        metrics="results/momentum_approx/{experiment}/metrics.json",
+    wildcard_constraints:
+        experiment="E4",
 
 
 rule momentum_approx_E1:
@@ -38,26 +69,80 @@ rule momentum_approx_E1:
         " > {log} 2>&1"
 
 
-rule momentum_approx_figures_F1_F2:
+rule momentum_approx_figures_F1_F4:
     input:
-        notebook="notebooks/momentum_approx_F1_F2.py",
+        notebook="notebooks/momentum_approx_F1_F4.py",
         tables=expand("results/momentum_approx/E1/{config}/table.parquet", config=e1_configs()),
+        metrics=expand("results/momentum_approx/E1/{config}/metrics.json", config=e1_configs()),
     output:
-        notebook="results/notebooks/momentum_approx_F1_F2.ipynb",
-        html="results/notebooks/momentum_approx_F1_F2.html",
-        figures=momentum_approx_figures(),
+        notebook="results/notebooks/momentum_approx_F1_F4.ipynb",
+        html="results/notebooks/momentum_approx_F1_F4.html",
+        figures=momentum_approx_figures(1, 4),
     params:
-        parameters=lambda wildcards, input: json.dumps(
-            {"e1_tables": list(input.tables), "figure_dir": "results/momentum_approx/figures"}
+        parameters=lambda wildcards, input: notebook_parameters(
+            e1_tables=list(input.tables), e1_metrics=list(input.metrics)
         ),
     conda:
         "../environment.yml"
     log:
-        "results/logs/momentum_approx/figures_F1_F2.log",
+        "results/logs/momentum_approx/figures_F1_F4.log",
     benchmark:
-        "results/benchmarks/momentum_approx/figures_F1_F2.tsv"
+        "results/benchmarks/momentum_approx/figures_F1_F4.tsv"
     shell:
-        "(python -m jupytext --to ipynb --output - {input.notebook}"
-        " | python -m papermill --kernel python3 --cwd . - {output.notebook}"
-        " --parameters_yaml {params.parameters:q}"
-        " && python -m nbconvert --to html {output.notebook}) > {log} 2>&1"
+        "python -m sgdsde notebook {input.notebook} {output.notebook}"
+        " --parameters {params.parameters:q} > {log} 2>&1"
+
+
+
+use rule momentum_approx_figures_F1_F4 as momentum_approx_figures_F5_F6 with:
+    input:
+        notebook="notebooks/momentum_approx_F5_F6.py",
+        e2_table="results/momentum_approx/E2/table.parquet",
+        e2_histogram="results/momentum_approx/E2/histogram.parquet",
+        e3_table="results/momentum_approx/E3/table.parquet",
+        e3_divergence="results/momentum_approx/E3/divergence.parquet",
+    output:
+        notebook="results/notebooks/momentum_approx_F5_F6.ipynb",
+        html="results/notebooks/momentum_approx_F5_F6.html",
+        figures=momentum_approx_figures(5, 6),
+    params:
+        parameters=lambda wildcards, input: notebook_parameters(**input),
+    log:
+        "results/logs/momentum_approx/figures_F5_F6.log",
+    benchmark:
+        "results/benchmarks/momentum_approx/figures_F5_F6.tsv"
+
+
+use rule momentum_approx_figures_F1_F4 as momentum_approx_figures_F7_F8 with:
+    input:
+        notebook="notebooks/momentum_approx_F7_F8.py",
+        e4_table="results/momentum_approx/E4/table.parquet",
+        e4_noisy="results/momentum_approx/E4/noisy.parquet",
+        e0_table="results/momentum_approx/E0/table.parquet",
+    output:
+        notebook="results/notebooks/momentum_approx_F7_F8.ipynb",
+        html="results/notebooks/momentum_approx_F7_F8.html",
+        figures=momentum_approx_figures(7, 8),
+    params:
+        parameters=lambda wildcards, input: notebook_parameters(**input),
+    log:
+        "results/logs/momentum_approx/figures_F7_F8.log",
+    benchmark:
+        "results/benchmarks/momentum_approx/figures_F7_F8.tsv"
+
+
+rule momentum_approx_tables:
+    input:
+        metrics=momentum_approx_metrics("E1", "E1b", "E2", "E3", "E4", "E7"),
+    output:
+        csv=expand("results/momentum_approx/tables/{table}.csv", table=["T1", "T2", "T3"]),
+        tex=expand("paper/generated/momentum_approx_{table}.tex", table=["T1", "T2", "T3"]),
+    conda:
+        "../environment.yml"
+    log:
+        "results/logs/momentum_approx/tables.log",
+    benchmark:
+        "results/benchmarks/momentum_approx/tables.tsv"
+    shell:
+        "python -m sgdsde tables momentum_approx --results results --metrics {input.metrics}"
+        " --out results/momentum_approx/tables --tex-dir paper/generated > {log} 2>&1"

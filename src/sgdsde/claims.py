@@ -18,7 +18,6 @@ An entry with a ``matrix`` expands into one claim per combination of its values:
 from __future__ import annotations
 
 import itertools
-import math
 import re
 from importlib import resources
 from pathlib import Path
@@ -27,6 +26,8 @@ import jsonschema
 import numpy as np
 import pandas as pd
 import yaml
+
+from sgdsde.latex import latex_number
 
 COLUMNS = [
     "claim_id", "paper", "reference", "statement", "provenance", "kind",
@@ -133,16 +134,6 @@ def macro_name(claim_id: str) -> str:
     words = re.split(r"[^A-Za-z0-9]+", claim_id)
     name = "".join(w[:1].upper() + w[1:] for w in words if w)
     return re.sub(r"\d", lambda m: _DIGITS[int(m.group())], name)
-
-
-def latex_number(x: float) -> str:
-    """``1.23e-05`` → ``\\ensuremath{1.23\\times 10^{-5}}``; three significant digits."""
-    if not math.isfinite(x):
-        return r"\textrm{n/a}"
-    mantissa, _, exponent = f"{x:.3g}".partition("e")
-    if not exponent:
-        return mantissa
-    return rf"\ensuremath{{{mantissa}\times 10^{{{int(exponent)}}}}}"
 
 
 def latex_macros(ledger: pd.DataFrame) -> str:

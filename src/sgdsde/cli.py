@@ -16,6 +16,7 @@ import json
 import logging
 import sys
 import time
+from importlib import import_module
 from pathlib import Path
 
 import pandas as pd
@@ -23,6 +24,7 @@ import pandas as pd
 from sgdsde import claims as ledger
 from sgdsde.experiments import experiment
 from sgdsde.io import write_json, write_table, write_text
+from sgdsde.latex import latex_table
 
 
 def _run(args: argparse.Namespace) -> None:
@@ -37,16 +39,39 @@ def _run(args: argparse.Namespace) -> None:
     logging.info("%s done in %.1f s", args.experiment, time.perf_counter() - start)
 
 
+def load_metrics(paths: list[str], results: str) -> dict[tuple[str, str], dict]:
+    """``{(paper, experiment): metrics}`` from ``<results>/<paper>/<experiment>/…/metrics.json``
+    files; the files of one experiment (e.g. one per configuration) are merged."""
+    metrics: dict[tuple[str, str], dict] = {}
+    for path in map(Path, paths):
+        paper, exp = path.relative_to(results).parts[:2]
+        metrics.setdefault((paper, exp), {}).update(json.loads(path.read_text()))
+    return metrics
+
+
 def _claims(args: argparse.Namespace) -> None:
     claims = ledger.load_manifest(Path(args.manifest))
-    metrics: dict[tuple[str, str], dict] = {}
-    for path in map(Path, args.metrics):
-        paper, exp = path.relative_to(args.results).parts[:2]  # <results>/<paper>/<exp>/…
-        metrics.setdefault((paper, exp), {}).update(json.loads(path.read_text()))
-    table = ledger.evaluate(claims, metrics)
+    table = ledger.evaluate(claims, load_metrics(args.metrics, args.results))
     write_table(Path(args.csv), table)
     write_text(Path(args.tex), ledger.latex_macros(table))
     print("\n".join(ledger.summary(table)))
+
+
+def _tables(args: argparse.Namespace) -> None:
+    metrics = {exp: m for (_, exp), m in load_metrics(args.metrics, args.results).items()}
+    registry = import_module(f"sgdsde.experiments.{args.paper}.tables")
+    for name, (build, _) in registry.TABLES.items():
+        table = build(metrics)
+        write_table(Path(args.out) / f"{name}.csv", table)
+        caption = f"{args.paper} {name}: {registry.CAPTIONS[name]}"
+        tex = latex_table(table, caption, f"tab:{args.paper}:{name}")
+        write_text(Path(args.tex_dir) / f"{args.paper}_{name}.tex", tex)
+
+
+def _notebook(args: argparse.Namespace) -> None:
+    from sgdsde.notebooks import execute_notebook  # jupyter stack only where it is needed
+
+    execute_notebook(Path(args.source), Path(args.output), json.loads(args.parameters))
 
 
 def _summary(args: argparse.Namespace) -> None:
@@ -70,7 +95,20 @@ def main(argv: list[str] | None = None) -> int:
     cl.add_argument("--csv", required=True)
     cl.add_argument("--tex", required=True)
     cl.set_defaults(func=_claims)
+    tb = sub.add_parser("tables", help="assemble a paper's tables from its metrics")
+    tb.add_argument("paper")
+    tb.add_argument("--results", required=True)
+    tb.add_argument("--metrics", nargs="+", required=True)
+    tb.add_argument("--out", required=True, help="directory for <table>.csv")
+    tb.add_argument("--tex-dir", required=True, help="directory for <paper>_<table>.tex")
+    tb.set_defaults(func=_tables)
+    nb = sub.add_parser("notebook", help="execute a jupytext notebook with papermill, to HTML")
+    nb.add_argument("source")
+    nb.add_argument("output", help="the executed .ipynb (the .html is written beside it)")
+    nb.add_argument("--parameters", default="{}", help="papermill parameters as JSON")
+    nb.set_defaults(func=_notebook)
     sm = sub.add_parser("summary", help="print the per-paper summary of a claims.csv")
+
     sm.add_argument("csv")
     sm.set_defaults(func=_summary)
     args = parser.parse_args(argv)

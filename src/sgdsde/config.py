@@ -57,9 +57,46 @@ def _check_stability(model: dict, key: str, h: float, T: float, lam: float, d: i
             _fail(f"{key}.U", f"unstable at the coarsest h = {h:.3g}: hUλ_max ≥ 2(1 + Z)")
 
 
+def _check_mc(mc: dict, key: str) -> None:
+    if mc["n_paths"] % mc["paths_per_block"]:
+        _fail(f"{key}.n_paths", f"{mc['n_paths']} is not a multiple of paths_per_block "
+                                f"= {mc['paths_per_block']}")  # fmt: skip
+    if mc["fine_steps"] % 2:
+        _fail(f"{key}.fine_steps", f"must be even (grids δ and 2δ), got {mc['fine_steps']}")
+
+
+def _check_names(names: list[str], defined: dict, key: str) -> None:
+    if missing := sorted(set(names) - set(defined)):
+        _fail(key, f"names {missing} are not defined; known: {sorted(defined)}")
+
+
+def _check_monte_carlo_and_references(ma: dict) -> None:
+    for name in ("E1c", "E2", "E3"):
+        _check_mc(ma[name]["mc"], f"momentum_approx.{name}.mc")
+    _check_mc(ma["E3"]["divergence_mc"], "momentum_approx.E3.divergence_mc")
+    for name in ("E1c", "E5", "E6"):
+        _check_names([ma[name]["config"]], ma["E1"]["configs"], f"momentum_approx.{name}.config")
+    e7 = ma["E7"]
+    for family in ("U", "V", "Z"):
+        _check_names(e7["sweep"][family], e7[family], f"momentum_approx.E7.sweep.{family}")
+
+
+def _check_sweep_stability(ma: dict, T: float, lam: float, d: int) -> None:
+    e7 = ma["E7"]
+    for u in e7["sweep"]["U"]:
+        for v in e7["sweep"]["V"]:
+            case = {"regime": "B", "U": e7["U"][u], "V": e7["V"][v]}
+            _check_stability(case, f"momentum_approx.E7 (U={u}, V={v})",
+                             T * 2.0 ** -e7["k_B"][0], T, lam, d)  # fmt: skip
+    for z in e7["sweep"]["Z"]:
+        case = {"regime": "A", "U": e7["U_A"], "Z": e7["Z"][z]}
+        _check_stability(case, f"momentum_approx.E7 (Z={z})", T * 2.0 ** -e7["k_A"][0], T, lam, d)
+
+
 def check_config(config: dict) -> None:
     """Raise :class:`ConfigError` naming the first inconsistent key."""
     ma = config["momentum_approx"]
+    _check_monte_carlo_and_references(ma)
     d = _check_problem(ma["problem"], "momentum_approx.problem")
     T = ma["problem"]["T"]
     lam = float(np.linalg.eigvalsh(np.array(ma["problem"]["A"], dtype=float)).max())
@@ -79,3 +116,8 @@ def check_config(config: dict) -> None:
             if isinstance(scale, list) and len(scale) != d:
                 _fail(f"{key}.{sched}.scale", f"has {len(scale)} entries, the problem has d = {d}")
         _check_stability(model, key, T * 2.0**-k_min, T, lam, d)
+    _check_sweep_stability(ma, T, lam, d)
+    e1b = ma["E1b"]
+    for name in ("x0", "p0"):
+        if len(e1b[name]) != len(e1b["x_true"]):
+            _fail(f"momentum_approx.E1b.{name}", "must have the length of x_true")

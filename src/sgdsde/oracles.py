@@ -41,8 +41,8 @@ class GaussianOracle:
         return self.noise_factor
 
     def expected_covariance(self, m: np.ndarray, P: np.ndarray) -> np.ndarray:
-        """E Σ(x) over any law of x: the constant S."""
-        return self.S
+        """E Σ(x) over any law of x: the constant S (broadcast over leading axes of m)."""
+        return np.broadcast_to(self.S, (*np.shape(m)[:-1], *self.S.shape))
 
     def sample(self, x: np.ndarray, z: np.ndarray) -> np.ndarray:
         """H_γ(x) = H̄(x) + L z, batched over the leading axis."""
@@ -86,11 +86,11 @@ class MinibatchOracle:
     def expected_covariance(self, m: np.ndarray, P: np.ndarray) -> np.ndarray:
         """``E Σ(x) = mean[R̃ Mx R̃] − mean[R̃ m r̃ᵀ] − (·)ᵀ + mean[r̃ r̃ᵀ]``, ``Mx = P + m mᵀ``."""
         Rt, rt = self._centred()
-        Mx = P + np.outer(m, m)
-        cross = np.einsum("kij,j,kl->il", Rt, m, rt) / len(rt)
+        Mx = P + m[..., :, None] * m[..., None, :]
+        cross = np.einsum("kij,...j,kl->...il", Rt, m, rt) / len(rt)
         return (
-            np.einsum("kij,jl,klm->im", Rt, Mx, Rt) / len(rt)
+            np.einsum("kij,...jl,klm->...im", Rt, Mx, Rt) / len(rt)
             - cross
-            - cross.T
+            - np.swapaxes(cross, -1, -2)
             + rt.T @ rt / len(rt)
         )

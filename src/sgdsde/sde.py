@@ -50,6 +50,13 @@ APPROXIMATIONS = {
 }
 
 
+def join(*blocks: np.ndarray) -> np.ndarray:
+    """Concatenate state blocks on the last axis, broadcasting the leading axes: with ``t`` a
+    column of times, every method below evaluates all time steps at once."""
+    shape = np.broadcast_shapes(*(b.shape[:-1] for b in blocks))
+    return np.concatenate([np.broadcast_to(b, (*shape, b.shape[-1])) for b in blocks], axis=-1)
+
+
 def _embedded(amplitude: np.ndarray, rows: int, h: float) -> np.ndarray:
     """``√h · diag(amplitude)`` placed in the last d of ``rows`` state rows: shape ``(rows, d)``."""
     d = len(amplitude)
@@ -92,7 +99,7 @@ class HeavyBallRegimeB:
         """One exact heavy-ball step from ``t = t_n`` along the sampled direction ``H``."""
         d = self.dim
         x, p = Y[:, :d], Y[:, d:]
-        return np.hstack(heavy_ball_velocity_step(x, p, h, self.U(t, d), self.V(t, d), H))
+        return join(*heavy_ball_velocity_step(x, p, h, self.U(t, d), self.V(t, d), H))
 
     def discrete_step(self, t: float, h: float, Y: np.ndarray, z: np.ndarray) -> np.ndarray:
         """One step with the oracle's sample for the noise input ``z``."""
@@ -107,11 +114,11 @@ class HeavyBallRegimeB:
         H = problem.mean_field(x)
         accel = -V * p + U * H
         if approximation.order == 1:
-            return np.hstack([p, accel])
+            return join(p, accel)
         Ud, Vd = self.U.derivative(t, d), self.V.derivative(t, d)
         b1_x = 0.5 * accel
         b1_p = -0.5 * (U * problem.mean_field_jvp(x, p) + (V**2 - Vd) * p + (Ud - V * U) * H)
-        return np.hstack([p + h * b1_x, accel + h * b1_p])
+        return join(p + h * b1_x, accel + h * b1_p)
 
     def noise_embedding(self, t: float, h: float, approximation: Approximation) -> np.ndarray:
         """``E_t = √h · [0; diag(U)]``: the diffusion is ``E_t Σ(x)^{1/2}``, noise only in p."""
@@ -162,7 +169,7 @@ class HeavyBallRegimeA:
         """One exact heavy-ball step on the state ``(x_n, x_{n−1})`` along ``H``."""
         d = self.dim
         x, x_prev = Y[:, :d], Y[:, d:]
-        return np.hstack([heavy_ball_step(x, x_prev, h * self.U(t, d), self.Z(t, d), H), x])
+        return join(heavy_ball_step(x, x_prev, h * self.U(t, d), self.Z(t, d), H), x)
 
     def discrete_step(self, t: float, h: float, Y: np.ndarray, z: np.ndarray) -> np.ndarray:
         """One step with the oracle's sample for the noise input ``z``."""

@@ -142,6 +142,12 @@ def _spread(values: pd.Series) -> float:
     return float((values.max() - values.min()) / values.mean())
 
 
+def _growth_per_halving(moments: pd.DataFrame) -> float:
+    """Largest ratio ``E max|x|⁴ (h/2) / E max|x|⁴ (h)``: ≤ 1 means no growth as h → 0."""
+    values = moments.sort_values("h", ascending=False)["estimate"].to_numpy()
+    return float(np.max(values[1:] / values[:-1]))
+
+
 def run_E2(cfg: dict, seed: int) -> ExperimentResult:
     """Double well with large noise: ODE vs SDE1 vs SDE2 on E x², Var x and E tanh(5x)."""
     c = cfg["E2"]
@@ -161,6 +167,10 @@ def run_E2(cfg: dict, seed: int) -> ExperimentResult:
     table = pd.DataFrame(rows)
     metrics = {}
     errors = table[table["model"] != "discrete"].set_index(["statistic", "model", "k"])
+    sde2 = errors.loc[("variance", "sde2")]["estimate"].abs()
+    metrics["variance/sde2_over_sde1"] = (
+        sde2 / errors.loc[("variance", "sde1")]["estimate"].abs()
+    ).tolist()
     for stat in ("variance", "which_well"):
         ode, sde1 = errors.loc[(stat, "ode")], errors.loc[(stat, "sde1")]
         metrics[f"{stat}/sde1_over_ode"] = (sde1["estimate"].abs() / ode["estimate"].abs()).tolist()
@@ -176,13 +186,13 @@ def run_E2(cfg: dict, seed: int) -> ExperimentResult:
         for a in approximations:
             group = errors.loc[(stat, a)]
             fine = group[group["h"] <= c["rate_h_max"]]
-            fit = resolved_slope(
-                fine["h"],
-                [Estimate(m, s) for m, s in zip(fine["estimate"], fine["se"], strict=True)],
-            )
-            metrics[f"{stat}/{a}/resolved_slope"] = fit.slope if fit else float("nan")
+            slope, ci = _slope_or_none(fine["h"], fine)
+            metrics[f"{stat}/{a}/resolved_slope"] = slope
+            metrics[f"{stat}/{a}/resolved_slope_ci"] = ci
+
     moments = pd.DataFrame(moments)
     metrics["max_x4/spread_4_smallest_h"] = _spread(moments.nsmallest(4, "h")["estimate"])
+    metrics["max_x4/growth_per_halving"] = _growth_per_halving(moments)
     return ExperimentResult({"table": table, "histogram": histogram, "moments": moments}, metrics)
 
 
@@ -222,14 +232,23 @@ def run_E3(cfg: dict, seed: int) -> ExperimentResult:
         smallest = group.iloc[-1]
         metrics[f"x0={x0:g}/{a}/constant"] = smallest["estimate"] / smallest["h"] ** order
         metrics[f"x0={x0:g}/{a}/constant_se"] = smallest["se"] / smallest["h"] ** order
-        fit = resolved_slope(
-            group["h"],
-            [Estimate(m, s) for m, s in zip(group["estimate"], group["se"], strict=True)],
-        )
-        metrics[f"x0={x0:g}/{a}/resolved_slope"] = fit.slope if fit else float("nan")
-        metrics[f"x0={x0:g}/{a}/resolved_slope_ci"] = [fit.ci_low, fit.ci_high] if fit else []
+        slope, ci = _slope_or_none(group["h"], group)
+        metrics[f"x0={x0:g}/{a}/resolved_slope"] = slope
+        metrics[f"x0={x0:g}/{a}/resolved_slope_ci"] = ci
+
     for x0, group in divergence.groupby("x0"):
         metrics[f"x0={x0:g}/divergence_fraction"] = group["fraction"].tolist()
+    for a in c["approximations"]:
+        low, high = min(c["x0"]), max(c["x0"])
+        metrics[f"{a}/constant_ratio_x0_max_to_min"] = abs(
+            metrics[f"x0={high:g}/{a}/constant"] / metrics[f"x0={low:g}/{a}/constant"]
+        )
+    above = divergence["h"] >= divergence["h_crit"]
+    below = divergence["h"] <= divergence["h_crit"] / 2
+    metrics["divergence/min_fraction_above_h_crit"] = float(divergence.loc[above, "fraction"].min())
+    metrics["divergence/max_fraction_below_half_h_crit"] = float(
+        divergence.loc[below, "fraction"].max()
+    )
     moments = pd.DataFrame(moments)
     metrics["max_x4/spread_4_smallest_h"] = _spread(moments.nsmallest(4, "h")["estimate"])
     tables = {"table": table, "divergence": divergence, "moments": moments}
