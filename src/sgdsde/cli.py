@@ -21,7 +21,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from sgdsde import claims as ledger
 from sgdsde.experiments import experiment
 from sgdsde.io import write_json, write_table, write_text
 from sgdsde.latex import latex_table
@@ -50,6 +49,8 @@ def load_metrics(paths: list[str], results: str) -> dict[tuple[str, str], dict]:
 
 
 def _claims(args: argparse.Namespace) -> None:
+    from sgdsde import claims as ledger  # jsonschema takes seconds to import: only here
+
     claims = ledger.load_manifest(Path(args.manifest))
     table = ledger.evaluate(claims, load_metrics(args.metrics, args.results))
     write_table(Path(args.csv), table)
@@ -75,6 +76,8 @@ def _notebook(args: argparse.Namespace) -> None:
 
 
 def _summary(args: argparse.Namespace) -> None:
+    from sgdsde import claims as ledger
+
     print("\n".join(ledger.summary(pd.read_csv(args.csv))))
 
 

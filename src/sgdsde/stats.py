@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats as sps
+from scipy.special import ndtri, stdtrit
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,16 @@ def pairwise_slopes(h: np.ndarray, err: np.ndarray) -> np.ndarray:
     return np.log(err[:-1] / err[1:]) / np.log(h[:-1] / h[1:])
 
 
+def _least_squares(x: np.ndarray, y: np.ndarray) -> SlopeFit:
+    """Ordinary least squares ``y = a + b x`` with the slope's standard error."""
+    X = np.column_stack([np.ones_like(x), x])
+    coef, *_ = np.linalg.lstsq(X, y, rcond=None)
+    residual = y - X @ coef
+    sigma2 = residual @ residual / (len(x) - 2)
+    stderr = float(np.sqrt(sigma2 * np.linalg.inv(X.T @ X)[1, 1]))
+    return SlopeFit(float(coef[1]), float(coef[0]), stderr, np.nan, np.nan)
+
+
 @dataclass(frozen=True)
 class SlopeFit:
     """``log|e| = intercept + slope·log h`` with a confidence interval on the slope."""
@@ -71,8 +81,9 @@ def fit_loglog_slope(
     if len(x) < 3:
         raise ValueError("a slope with an interval needs at least three step sizes")
     if se is None:
-        res = sps.linregress(x, y)
-        q = sps.t.ppf(0.5 + level / 2, len(x) - 2)
+        res = _least_squares(x, y)
+        q = stdtrit(len(x) - 2, 0.5 + level / 2)
+
         return SlopeFit(
             res.slope, res.intercept, res.stderr, *(res.slope + q * np.array([-1, 1]) * res.stderr)
         )
@@ -81,7 +92,7 @@ def fit_loglog_slope(
     cov = np.linalg.inv(X.T @ X)
     coef = cov @ X.T @ (y / sigma)
     stderr = float(np.sqrt(cov[1, 1]))
-    q = sps.norm.ppf(0.5 + level / 2)
+    q = ndtri(0.5 + level / 2)
     return SlopeFit(
         float(coef[1]), float(coef[0]), stderr, coef[1] - q * stderr, coef[1] + q * stderr
     )
