@@ -68,9 +68,16 @@ def test_schema_errors_name_the_key(config, edit, named):
         (lambda ma: ma["E1"]["configs"]["B"]["U"].update(scale=[1.0, 2.0, 3.0]),
          "momentum_approx.E1.configs.B.U.scale"),
         (lambda ma: ma["E0"].update(eta=[0.1, 0.01]), "momentum_approx.E0.eta"),
+        (lambda ma: ma["E2"]["mc"].update(n_paths=1000), "momentum_approx.E2.mc.n_paths"),
+        (lambda ma: ma["E3"]["mc"].update(fine_steps=7), "momentum_approx.E3.mc.fine_steps"),
+        (lambda ma: ma["E7"]["sweep"].update(U=["inverse", "typo"]),
+         "momentum_approx.E7.sweep.U: names ['typo']"),
+        (lambda ma: ma["E1c"].update(config="C"), "momentum_approx.E1c.config"),
+        (lambda ma: ma["E7"]["V"]["const"].update(scale=40.0),
+         "momentum_approx.E7 (U=const, V=const).V: h·V"),
     ],
     ids=["unstable", "damping", "momentum", "indefinite-A", "short-ladder", "scale-length",
-         "range"],
+         "range", "paths", "fine-steps", "sweep-name", "reference", "sweep-stability"],
 )  # fmt: skip
 def test_cross_field_errors_name_the_key(config, edit, named):
     edit(config["momentum_approx"])

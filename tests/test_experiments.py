@@ -61,3 +61,47 @@ def test_divergence_is_an_error_naming_experiment_and_step():
         DivergenceError, match=r"momentum_approx.E1: 1 non-finite value\(s\) at h=0.25"
     ):
         require_finite(np.array([1.0, np.inf]), "momentum_approx.E1", "h=0.25")
+
+
+def test_e4_acceleration_and_bounds():
+    """Spec E4 at reduced size: GD ~ k^-1, heavy ball and Nesterov ~ k^-2 within the bound."""
+    from sgdsde.experiments.momentum_approx.convex import run_E4
+
+    c = {"log10_lambda": [-6, 0], "n_coordinates": 100, "iterations": 1000, "window": [10, 300],
+         "ode_t_range": [0.1, 300.0], "stochastic": {"sigma": 0.01, "n_paths": 4}}  # fmt: skip
+    m = run_E4({"E4": c}, 1).metrics
+    assert m["gd/envelope_slope"] == pytest.approx(-1.0, abs=0.1)
+    for method in ("hb", "nag", "ode"):
+        assert m[f"{method}/envelope_slope"] == pytest.approx(-2.0, abs=0.15)
+    assert m["nag/bound_ratio"] <= 1.0 and m["ode/bound_ratio"] <= 1.0
+    assert m["gd/bound_ratio"] > 1.0
+
+
+def test_e6_residual_is_small_and_needs_the_diffusion_term(small):
+    from sgdsde.experiments.momentum_approx.feynman_kac import run_E6
+
+    cfg, seed = small
+    cfg["E6"]["n_points"] = 4
+    m = run_E6(cfg, seed).metrics
+    assert m["relative_residual"] < 1e-6
+    assert m["relative_residual_without_diffusion"] > 1e-4
+
+
+def test_e7_sweep_names_every_combination(small):
+    from sgdsde.experiments.momentum_approx.exact_rates import sweep_cases
+
+    cases = sweep_cases(small[0]["E7"])
+    assert len(cases) == 5 * 4 + 2
+    assert cases["B_U-diag_V-diag"]["V"]["scale"] == [2.0, 3.0]
+    assert cases["A_Z-warmup"]["regime"] == "A"
+
+
+def test_e8_constant_grows_like_zeta_over_one_minus_zeta(small):
+    from sgdsde.experiments.momentum_approx.exact_rates import run_E8
+
+    cfg, seed = small
+    cfg["E8"] = {"zeta": [0.5, 0.9], "W": {"kind": "inverse"}, "k": [8, 12]}
+    m = run_E8(cfg, seed).metrics
+    assert m["zeta=0.5/g1/last_pair_slope"] == pytest.approx(1.0, abs=0.05)
+    # spec E8: e/h ≈ −0.104 ζ/(1 − ζ) for g1
+    assert m["zeta=0.9/g1/error_over_h"] == pytest.approx(-0.104 * 9, rel=0.05)

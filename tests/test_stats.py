@@ -1,7 +1,15 @@
 import numpy as np
 import pytest
 
-from sgdsde.stats import fit_loglog_slope, mean_with_se, pairwise_slopes, weak_error
+from sgdsde.stats import (
+    Estimate,
+    fit_loglog_slope,
+    mean_with_se,
+    pairwise_slopes,
+    resolved_slope,
+    variance_combination,
+    weak_error,
+)
 
 
 def test_pairwise_slopes_of_an_exact_power_law():
@@ -44,3 +52,25 @@ def test_coupled_weak_error_uses_the_paired_difference():
     assert coupled.mean == pytest.approx(independent.mean)
     assert coupled.se < independent.se / 50
     assert mean_with_se(np.ones(4)).se == 0.0
+
+
+def test_variance_combination_standard_error_is_calibrated():
+    """The delta-method SE of Var x − Var y (paired) matches the spread over replications."""
+    gen = np.random.default_rng(2)
+    estimates, ses = [], []
+    for _ in range(300):
+        z = gen.standard_normal(2000)
+        x, y = z + 0.3 * gen.standard_normal(2000), 0.8 * z
+        est = variance_combination([x, y], [1.0, -1.0])
+        estimates.append(est.mean)
+        ses.append(est.se)
+    assert np.mean(ses) == pytest.approx(np.std(estimates), rel=0.15)
+    assert np.mean(estimates) == pytest.approx(1.09 - 0.64, abs=0.01)
+
+
+def test_unresolved_errors_yield_no_slope():
+    h = np.array([0.25, 0.125, 0.0625])
+    noisy = [Estimate(1e-3, 1e-3)] * 3
+    assert resolved_slope(h, noisy) is None
+    clean = [Estimate(0.2 * x**2, 1e-6) for x in h]
+    assert resolved_slope(h, clean).slope == pytest.approx(2.0)

@@ -50,14 +50,21 @@ def test_every_claim_is_in_the_ledger_and_behaves_as_predicted(quick_run):
 
 def test_figures_tables_and_executed_notebook_exist(quick_run):
     workdir = quick_run[0]
-    for name in ("F1.pdf", "F1.png", "F2.pdf", "F2.png"):
-        assert (workdir / "results" / "momentum_approx" / "figures" / name).stat().st_size > 10_000
-    notebook = workdir / "results" / "notebooks" / "momentum_approx_F1_F2.ipynb"
-    assert '"e1_tables"' in notebook.read_text()  # papermill injected the parameters
-    assert (notebook.with_suffix(".html")).stat().st_size > 10_000
+    figures = workdir / "results" / "momentum_approx" / "figures"
+    for i in range(1, 9):
+        for ext in ("pdf", "png"):
+            assert (figures / f"F{i}.{ext}").stat().st_size > 10_000
+    for name in ("F1_F4", "F5_F6", "F7_F8"):
+        notebook = workdir / "results" / "notebooks" / f"momentum_approx_{name}.ipynb"
+        assert "injected-parameters" in notebook.read_text()  # papermill ran it
+        assert notebook.with_suffix(".html").stat().st_size > 10_000
     table = pd.read_parquet(workdir / "results" / "momentum_approx" / "E1" / "B" / "table.parquet")
     assert {"config", "approximation", "test_function", "h", "error"} <= set(table.columns)
-    for rule in ("E0", "E1_A", "E1_B", "figures_F1_F2"):
+    for name in ("T1", "T2", "T3"):
+        assert len(pd.read_csv(workdir / "results" / "momentum_approx" / "tables" / f"{name}.csv"))
+        tex = (workdir / "paper" / "generated" / f"momentum_approx_{name}.tex").read_text()
+        assert r"\begin{tabular}" in tex and r"\bottomrule" in tex
+    for rule in ("E0", "E1_A", "E1_B", "E2", "E7", "figures_F1_F4", "tables"):
         assert (workdir / "results" / "logs" / "momentum_approx" / f"{rule}.log").exists()
         assert (workdir / "results" / "benchmarks" / "momentum_approx" / f"{rule}.tsv").exists()
 
@@ -76,7 +83,8 @@ def test_changing_one_value_reruns_only_what_depends_on_it(quick_run):
     run = snakemake(workdir, *QUICK, "override.yaml", "--dry-run")
     assert run.returncode == 0, run.stderr
     assert _jobs(run.stdout) == {
-        "momentum_approx_E1": 1, "claims": 1, "momentum_approx_figures_F1_F2": 1, "all": 1,
+        "momentum_approx_E1": 1, "claims": 1, "momentum_approx_figures_F1_F4": 1,
+        "momentum_approx_tables": 1, "all": 1,
     }  # fmt: skip
     assert "results/momentum_approx/E1/A/metrics.json" in run.stdout
     assert "results/momentum_approx/E1/B/metrics.json" not in run.stdout.split("reason")[0]
@@ -87,9 +95,9 @@ def test_a_failing_job_leaves_upstream_results_intact(quick_run):
     kept = [workdir / "results" / "claims.csv",
             workdir / "results" / "momentum_approx" / "E1" / "A" / "table.parquet"]  # fmt: skip
     before = [path.read_bytes() for path in kept]
-    notebook = workdir / "notebooks" / "momentum_approx_F1_F2.py"
+    notebook = workdir / "notebooks" / "momentum_approx_F1_F4.py"
     notebook.write_text(notebook.read_text() + '\n# %%\nraise RuntimeError("broken figure")\n')
     run = snakemake(workdir, *QUICK, "--cores", "1")
     assert run.returncode != 0
-    assert "momentum_approx_figures_F1_F2" in run.stderr + run.stdout
+    assert "momentum_approx_figures_F1_F4" in run.stderr + run.stdout
     assert [path.read_bytes() for path in kept] == before

@@ -147,8 +147,8 @@ def coupled_simulation(
     sample.max_norm = np.concatenate([p[4] for p in parts])
     sample.discrete = {name: g(x) for name, g in observables.items()}
     for a in approximations:
-        fine_x = np.concatenate([np.broadcast_to(p[1][a.name], x.shape) for p in parts])
-        coarse_x = np.concatenate([np.broadcast_to(p[2][a.name], x.shape) for p in parts])
+        fine_x = np.concatenate([np.broadcast_to(p[1][a.name], p[0].shape) for p in parts])
+        coarse_x = np.concatenate([np.broadcast_to(p[2][a.name], p[0].shape) for p in parts])
         sample.fine[a.name] = {name: g(fine_x) for name, g in observables.items()}
         sample.coarse[a.name] = {name: g(coarse_x) for name, g in observables.items()}
         sample.reference[a.name] = {
