@@ -74,8 +74,20 @@ def _diffusion(model, t: float, h: float, Y: np.ndarray, approximation: Approxim
     )
 
 
+class _OracleModel:
+    """What every model shares: the dimension of x, and one optimiser step with the oracle's
+    sample for the noise input ``z`` (standard normals, or minibatch indices)."""
+
+    @property
+    def dim(self) -> int:
+        return self.oracle.problem.dim
+
+    def discrete_step(self, t, h: float, Y: np.ndarray, z: np.ndarray) -> np.ndarray:
+        return self.discrete_update(t, h, Y, self.oracle.sample(Y[:, : self.dim], z))
+
+
 @dataclass(frozen=True)
-class HeavyBallRegimeB:
+class HeavyBallRegimeB(_OracleModel):
     """Regime B, ``η = h²U``, ``ζ = 1 − hV``; lifted state ``Y = (x, p)`` (spec §2.3b, §2.7)."""
 
     oracle: object
@@ -83,10 +95,6 @@ class HeavyBallRegimeB:
     V: Schedule
     x0: np.ndarray
     p0: np.ndarray
-
-    @property
-    def dim(self) -> int:
-        return self.oracle.problem.dim
 
     def initial_discrete(self, h: float) -> np.ndarray:
         return np.concatenate([self.x0, self.p0])
@@ -100,10 +108,6 @@ class HeavyBallRegimeB:
         d = self.dim
         x, p = Y[:, :d], Y[:, d:]
         return join(*heavy_ball_velocity_step(x, p, h, self.U(t, d), self.V(t, d), H))
-
-    def discrete_step(self, t: float, h: float, Y: np.ndarray, z: np.ndarray) -> np.ndarray:
-        """One step with the oracle's sample for the noise input ``z``."""
-        return self.discrete_update(t, h, Y, self.oracle.sample(Y[:, : self.dim], z))
 
     def drift(self, t: float, h: float, Y: np.ndarray, approximation: Approximation) -> np.ndarray:
         """``J0 = (p, −V∘p + U∘H̄)``; for order 2 plus ``h·b1`` with (spec §2.7)
@@ -130,7 +134,7 @@ class HeavyBallRegimeB:
 
 
 @dataclass(frozen=True)
-class HeavyBallRegimeA:
+class HeavyBallRegimeA(_OracleModel):
     """Regime A, fixed momentum ``ζ = Z``, ``η = hU``; effective rate ``W = U/(1 − Z)`` (§2.8).
 
     The discrete state is ``(x_n, x_{n−1})`` with a rest start ``x_{−1} = x_0``; the continuous
@@ -143,10 +147,6 @@ class HeavyBallRegimeA:
     U: Schedule
     Z: Schedule
     x0: np.ndarray
-
-    @property
-    def dim(self) -> int:
-        return self.oracle.problem.dim
 
     def effective_rate(self, t: float) -> tuple[np.ndarray, np.ndarray]:
         """``W = U/(1−Z)`` and ``Ẇ = U̇/(1−Z) + U Ż/(1−Z)²``."""
@@ -171,10 +171,6 @@ class HeavyBallRegimeA:
         x, x_prev = Y[:, :d], Y[:, d:]
         return join(heavy_ball_step(x, x_prev, h * self.U(t, d), self.Z(t, d), H), x)
 
-    def discrete_step(self, t: float, h: float, Y: np.ndarray, z: np.ndarray) -> np.ndarray:
-        """One step with the oracle's sample for the noise input ``z``."""
-        return self.discrete_update(t, h, Y, self.oracle.sample(Y[:, : self.dim], z))
-
     def drift(self, t: float, h: float, x: np.ndarray, approximation: Approximation) -> np.ndarray:
         """``W∘H̄``; for order 2 minus ``h·C∘(Ẇ∘H̄ + W∘(∇H̄ (W∘H̄)))``, ``C = (1+Z)/(2(1−Z))``."""
         W, Wd = self.effective_rate(t)
@@ -196,7 +192,7 @@ class HeavyBallRegimeA:
 
 
 @dataclass(frozen=True)
-class PlainSGD:
+class PlainSGD(_OracleModel):
     """SGD with a time-varying rate: ``x_{n+1} = x_n + h W(t_n) H_γ(x_n)`` (spec E8's counterpart
     of heavy ball with fixed momentum, whose effective rate is ``W = U/(1 − Z)``)."""
 
@@ -204,15 +200,8 @@ class PlainSGD:
     W: Schedule
     x0: np.ndarray
 
-    @property
-    def dim(self) -> int:
-        return self.oracle.problem.dim
-
     def initial_discrete(self, h: float) -> np.ndarray:
         return np.array(self.x0, dtype=float)
 
     def discrete_update(self, t: float, h: float, x: np.ndarray, H: np.ndarray) -> np.ndarray:
         return sgd_step(x, h * self.W(t, self.dim), H)
-
-    def discrete_step(self, t: float, h: float, x: np.ndarray, z: np.ndarray) -> np.ndarray:
-        return self.discrete_update(t, h, x, self.oracle.sample(x, z))
