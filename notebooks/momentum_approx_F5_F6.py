@@ -41,14 +41,15 @@ e2, histogram = pd.read_parquet(e2_table), pd.read_parquet(e2_histogram)
 e3, divergence = pd.read_parquet(e3_table), pd.read_parquet(e3_divergence)
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), layout="constrained")
 for ax, stat, label in zip(axes[:2], ["variance", "which_well"], ["Var x_T", "E tanh(5 x_T)"],
                            strict=True):  # fmt: skip
     for model in ["ode", "sde1", "sde2"]:
         rows = e2[(e2["statistic"] == stat) & (e2["model"] == model)]
         ax.errorbar(rows["h"], rows["estimate"].abs(), yerr=1.96 * rows["se"], marker="o",
                     capsize=3, label=APPROXIMATION_LABELS[model])  # fmt: skip
-    ax.set(xscale="log", yscale="log", xlabel="step size h", ylabel=f"|error of {label}|")
+    ax.set_xscale("log", base=2)
+    ax.set(yscale="log", xlabel="step size h", ylabel=f"|error of {label}|")
     ax.legend(fontsize=8)
 for model, style in [("discrete", "-"), ("sde1", "--"), ("sde2", ":")]:
     rows = histogram[histogram["model"] == model]
@@ -70,13 +71,17 @@ smallest = smallest[smallest["approximation"].isin(["sde1", "sde2"])].copy()
 order = np.where(smallest["approximation"] == "sde2", 2, 1)
 smallest["constant"] = smallest["estimate"] / smallest["h"] ** order
 smallest["constant_se"] = smallest["se"] / smallest["h"] ** order
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
 for a, label in [("sde1", "SDE1: e/h"), ("sde2", "SDE2: e/h²")]:
     rows = smallest[smallest["approximation"] == a]
     axes[0].errorbar(rows["x0"], rows["constant"], yerr=1.96 * rows["constant_se"], marker="o",
                      capsize=3, label=label)  # fmt: skip
 axes[0].axhline(0, color="0.7", lw=0.8)
-axes[0].set(xlabel="x_0", ylabel="error constant at the smallest h", xscale="log")
+axes[0].set_xscale("log", base=2)
+axes[0].set_xticks(
+    sorted(smallest["x0"].unique()), [f"{x:g}" for x in sorted(smallest["x0"].unique())]
+)
+axes[0].set(xlabel="x_0", ylabel="error constant at the smallest h")
 axes[0].legend(fontsize=8)
 heat = divergence.pivot_table(index="x0", columns="h", values="fraction")
 sns.heatmap(
