@@ -23,6 +23,7 @@ validate(config, "config/config.schema.yaml")
 include: "rules/common.smk"
 include: "rules/momentum_approx.smk"
 include: "rules/claims.smk"
+include: "rules/paper.smk"
 
 
 rule all:
@@ -31,7 +32,10 @@ rule all:
         "results/claims.csv",
         momentum_approx_figures(),
         rules.momentum_approx_tables.output,
+        "results/provenance.json",
+        report_pdf(),
 
 
 onsuccess:
     print_claims_summary("results/claims.csv")
+    print_tex_hint()

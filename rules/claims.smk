@@ -8,6 +8,8 @@ rule claims:
     output:
         csv="results/claims.csv",
         tex="paper/generated/claims.tex",
+        summary="paper/generated/claims_summary.tex",
+        tables=expand("paper/generated/claims_{paper}.tex", paper=PAPERS),
     conda:
         "../environment.yml"
     log:

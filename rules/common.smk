@@ -1,8 +1,9 @@
 # Helpers shared by all rules. Functions live here only (snakemake --lint).
 import json
+import shutil
 from pathlib import Path
 
-from sgdsde.claims import summary
+from sgdsde.claims import PAPERS, summary
 from sgdsde.config import check_config
 
 import pandas as pd
@@ -87,3 +88,18 @@ def momentum_approx_metrics(*experiments):
 def claims_inputs():
     """Every metrics.json the ledger reads."""
     return momentum_approx_metrics("E1", *MOMENTUM_APPROX_EXPERIMENTS)
+
+
+TEX_INSTALL = (
+    "sudo apt-get install latexmk texlive-latex-recommended texlive-fonts-recommended"
+)
+
+
+def report_pdf():
+    """The PDF report is part of the default target when latexmk is installed."""
+    return ["results/paper/reproduction.pdf"] if shutil.which("latexmk") else []
+
+
+def print_tex_hint():
+    if not shutil.which("latexmk"):
+        print(f"No TeX: results/paper/reproduction.pdf was skipped; install with: {TEX_INSTALL}")

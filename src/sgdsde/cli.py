@@ -55,6 +55,10 @@ def _claims(args: argparse.Namespace) -> None:
     table = ledger.evaluate(claims, load_metrics(args.metrics, args.results))
     write_table(Path(args.csv), table)
     write_text(Path(args.tex), ledger.latex_macros(table))
+    tex_dir = Path(args.tex).parent
+    write_text(tex_dir / "claims_summary.tex", ledger.latex_summary_table(table))
+    for paper in ledger.PAPERS:
+        write_text(tex_dir / f"claims_{paper}.tex", ledger.latex_claims_table(table, paper))
     print("\n".join(ledger.summary(table)))
 
 
@@ -65,7 +69,8 @@ def _tables(args: argparse.Namespace) -> None:
         table = build(metrics)
         write_table(Path(args.out) / f"{name}.csv", table)
         caption = f"{args.paper} {name}: {registry.CAPTIONS[name]}"
-        tex = latex_table(table, caption, f"tab:{args.paper}:{name}")
+        shown = table.rename(columns=registry.LATEX_HEADERS.get(name, {}))
+        tex = latex_table(shown, caption, f"tab:{args.paper}:{name}")
         write_text(Path(args.tex_dir) / f"{args.paper}_{name}.tex", tex)
 
 
@@ -73,6 +78,14 @@ def _notebook(args: argparse.Namespace) -> None:
     from sgdsde.notebooks import execute_notebook  # jupyter stack only where it is needed
 
     execute_notebook(Path(args.source), Path(args.output), json.loads(args.parameters))
+
+
+def _provenance(args: argparse.Namespace) -> None:
+    from sgdsde import provenance
+
+    record = provenance.collect(json.loads(args.config), Path(args.repo), Path(args.benchmarks))
+    write_json(Path(args.json), record)
+    write_text(Path(args.tex), provenance.latex_macros(record))
 
 
 def _summary(args: argparse.Namespace) -> None:
@@ -110,6 +123,13 @@ def main(argv: list[str] | None = None) -> int:
     nb.add_argument("output", help="the executed .ipynb (the .html is written beside it)")
     nb.add_argument("--parameters", default="{}", help="papermill parameters as JSON")
     nb.set_defaults(func=_notebook)
+    pv = sub.add_parser("provenance", help="record commit, packages, platform, config, times")
+    pv.add_argument("--config", required=True, help="the workflow config as JSON")
+    pv.add_argument("--repo", default=".")
+    pv.add_argument("--benchmarks", required=True, help="Snakemake's benchmark directory")
+    pv.add_argument("--json", required=True)
+    pv.add_argument("--tex", required=True)
+    pv.set_defaults(func=_provenance)
     sm = sub.add_parser("summary", help="print the per-paper summary of a claims.csv")
 
     sm.add_argument("csv")

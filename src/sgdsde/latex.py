@@ -17,15 +17,86 @@ def latex_number(x: float | None) -> str:
     return rf"\ensuremath{{{mantissa}\times 10^{{{int(exponent)}}}}}"
 
 
+_SPECIAL = {"\\": r"\textbackslash{}", "_": r"\_", "%": r"\%", "&": r"\&", "#": r"\#",
+            "$": r"\$", "{": r"\{", "}": r"\}", "^": r"\^{}", "~": r"\~{}",
+            "<": r"$<$", ">": r"$>$", "|": r"$|$"}  # fmt: skip
+# The specs' symbols, as LaTeX that pdflatex typesets with the standard fonts.
+_UNICODE = {
+    "§": r"\S{}",
+    "±": r"$\pm$",
+    "²": r"$^2$",
+    "³": r"$^3$",
+    "⁴": r"$^4$",
+    "½": r"$\frac12$",
+    "×": r"$\times$",
+    "è": r"\`e",
+    "Σ": r"$\Sigma$",
+    "ζ": r"$\zeta$",
+    "η": r"$\eta$",
+    "σ": r"$\sigma$",
+    "φ": r"$\varphi$",
+    "χ": r"$\chi$",
+    "ᵀ": r"$^{\top}$",
+    "–": "--",
+    "—": "---",
+    "‖": r"$\|$",
+    "…": r"\ldots{}",
+    "→": r"$\to$",
+    "∇": r"$\nabla$",
+    "∈": r"$\in$",
+    "−": "-",
+    "√": r"$\surd$",
+    "∝": r"$\propto$",
+    "≈": r"$\approx$",
+    "≤": r"$\le$",
+    "≥": r"$\ge$",
+    "♮": r"$\natural$",
+    "∘": r"$\circ$",
+    "ξ": r"$\xi$",
+    "γ": r"$\gamma$",
+    "λ": r"$\lambda$",
+    "θ": r"$\theta$",
+    "α": r"$\alpha$",
+    "β": r"$\beta$",
+    "δ": r"$\delta$",
+    "ε": r"$\varepsilon$",
+    "τ": r"$\tau$",
+    "Φ": r"$\Phi$",
+    "₀": r"$_0$",
+    "₁": r"$_1$",
+    "ℓ": r"$\ell$",
+    "·": r"$\cdot$",
+    "’": "'",
+    "“": "``",
+    "”": "''",
+}
+
+
 def _escape(text: str) -> str:
-    for char, repl in (("\\", r"\textbackslash{}"), ("_", r"\_"), ("%", r"\%"), ("&", r"\&"),
-                       ("#", r"\#"), ("²", r"$^2$")):  # fmt: skip
-        text = text.replace(char, repl)
-    return text
+    out = []
+    for char in text:
+        if char == "\u0304" and out:  # combining macron: H̄ → $\bar{H}$, φ̄ → $\bar{\varphi}$
+            base = out[-1][1:-1] if out[-1].startswith("$") else out[-1]
+            out[-1] = rf"$\bar{{{base}}}$"
+        elif char in _SPECIAL:
+            out.append(_SPECIAL[char])
+        elif ord(char) < 128:
+            out.append(char)
+        elif char in _UNICODE:
+            out.append(_UNICODE[char])
+        else:
+            raise ValueError(f"no LaTeX for {char!r} (U+{ord(char):04X}) in {text!r}")
+    return "".join(out)
+
+
+def escape(text: str) -> str:
+    """Escape LaTeX's special characters in plain text (keeping the specs' Unicode symbols,
+    which the report's preamble maps)."""
+    return _escape(text)
 
 
 def latex_table(table: pd.DataFrame, caption: str, label: str) -> str:
-    """A booktabs ``table`` environment; numbers with three significant digits."""
+    """A booktabs ``longtable`` (it may break across pages); numbers to three digits."""
 
     def cell(value) -> str:
         if isinstance(value, float) or value is None:
@@ -35,8 +106,9 @@ def latex_table(table: pd.DataFrame, caption: str, label: str) -> str:
     header = " & ".join(_escape(str(c)) for c in table.columns) + r" \\"
     body = [" & ".join(cell(v) for v in row) + r" \\" for row in table.itertuples(index=False)]
     return "\n".join([
-        r"\begin{table}[htbp]", r"\centering\small",
-        rf"\caption{{{_escape(caption)}}}\label{{{label}}}",
-        r"\begin{tabular}{" + "l" * len(table.columns) + "}", r"\toprule", header, r"\midrule",
-        *body, r"\bottomrule", r"\end{tabular}", r"\end{table}", "",
+        r"{\footnotesize\setlength{\tabcolsep}{4pt}",
+        r"\begin{longtable}{" + "l" * len(table.columns) + "}",
+        rf"\caption{{{_escape(caption)}}}\label{{{label}}} \\\\",
+        r"\toprule", header, r"\midrule", r"\endhead", r"\bottomrule", r"\endfoot",
+        *body, r"\end{longtable}}", "",
     ])  # fmt: skip

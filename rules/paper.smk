@@ -1,0 +1,42 @@
+# The reproduction report: provenance record, then the LaTeX report (when TeX is installed).
+
+
+rule provenance:
+    input:
+        claims="results/claims.csv",
+    output:
+        json="results/provenance.json",
+        tex="paper/generated/provenance.tex",
+    params:
+        cfg=json.dumps(config, sort_keys=True),
+    conda:
+        "../environment.yml"
+    log:
+        "results/logs/provenance.log",
+    benchmark:
+        "results/benchmarks/provenance.tsv"
+    shell:
+        "python -m sgdsde provenance --config {params.cfg:q} --benchmarks results/benchmarks"
+        " --json {output.json} --tex {output.tex} > {log} 2>&1"
+
+
+rule paper:
+    input:
+        tex="paper/reproduction.tex",
+        sections=expand("paper/sections/{name}.tex", name=["methods", *PAPERS]),
+        bib="paper/references.bib",
+        claims=rules.claims.output,
+        tables=rules.momentum_approx_tables.output.tex,
+        figures=momentum_approx_figures(),
+        provenance=rules.provenance.output.tex,
+    output:
+        pdf="results/paper/reproduction.pdf",
+    conda:
+        "../environment.yml"
+    log:
+        "results/logs/paper.log",
+    benchmark:
+        "results/benchmarks/paper.tsv"
+    shell:
+        "latexmk -pdf -interaction=nonstopmode -halt-on-error -cd"
+        " -outdir=../results/paper {input.tex} > {log} 2>&1"
