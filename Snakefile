@@ -15,6 +15,9 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
+report: "report/workflow.rst"
+
+
 # Keys, types and ranges (the JSON schema), then cross-field checks (sgdsde.config), both
 # before any job is scheduled: a bad config fails here, naming the key.
 validate(config, "config/config.schema.yaml")

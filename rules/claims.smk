@@ -6,7 +6,8 @@ rule claims:
         manifest="config/claims.yaml",
         metrics=claims_inputs(),
     output:
-        csv="results/claims.csv",
+        csv=report("results/claims.csv", caption="../report/claims.rst", category="ledger",
+                   labels={"table": "claims"}),
         tex="paper/generated/claims.tex",
         summary="paper/generated/claims_summary.tex",
         tables=expand("paper/generated/claims_{paper}.tex", paper=PAPERS),

@@ -103,3 +103,22 @@ def report_pdf():
 def print_tex_hint():
     if not shutil.which("latexmk"):
         print(f"No TeX: results/paper/reproduction.pdf was skipped; install with: {TEX_INSTALL}")
+
+
+def reported_figures(first, last):
+    """Figure outputs F<first>..F<last>: PDF, and PNG flagged for `snakemake --report`."""
+    outputs = []
+    for i in range(first, last + 1):
+        png = f"results/momentum_approx/figures/F{i}.png"
+        caption = f"../report/momentum_approx/F{i}.rst"
+        labels = {"paper": "momentum_approx", "figure": f"F{i}"}
+        outputs += [report(png, caption=caption, category="momentum_approx", labels=labels),
+                    f"results/momentum_approx/figures/F{i}.pdf"]  # fmt: skip
+    return outputs
+
+
+def reported_notebook(name):
+    """The HTML export of an executed notebook, flagged for `snakemake --report`."""
+    return report(f"results/notebooks/momentum_approx_{name}.html",
+                  caption="../report/notebook.rst", category="notebooks",
+                  labels={"paper": "momentum_approx", "notebook": name})  # fmt: skip

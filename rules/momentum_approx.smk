@@ -76,8 +76,8 @@ rule momentum_approx_figures_F1_F4:
         metrics=expand("results/momentum_approx/E1/{config}/metrics.json", config=e1_configs()),
     output:
         notebook="results/notebooks/momentum_approx_F1_F4.ipynb",
-        html="results/notebooks/momentum_approx_F1_F4.html",
-        figures=momentum_approx_figures(1, 4),
+        html=reported_notebook("F1_F4"),
+        figures=reported_figures(1, 4),
     params:
         parameters=lambda wildcards, input: notebook_parameters(
             e1_tables=list(input.tables), e1_metrics=list(input.metrics)
@@ -103,8 +103,8 @@ use rule momentum_approx_figures_F1_F4 as momentum_approx_figures_F5_F6 with:
         e3_divergence="results/momentum_approx/E3/divergence.parquet",
     output:
         notebook="results/notebooks/momentum_approx_F5_F6.ipynb",
-        html="results/notebooks/momentum_approx_F5_F6.html",
-        figures=momentum_approx_figures(5, 6),
+        html=reported_notebook("F5_F6"),
+        figures=reported_figures(5, 6),
     params:
         parameters=lambda wildcards, input: notebook_parameters(**input),
     log:
@@ -121,8 +121,8 @@ use rule momentum_approx_figures_F1_F4 as momentum_approx_figures_F7_F8 with:
         e0_table="results/momentum_approx/E0/table.parquet",
     output:
         notebook="results/notebooks/momentum_approx_F7_F8.ipynb",
-        html="results/notebooks/momentum_approx_F7_F8.html",
-        figures=momentum_approx_figures(7, 8),
+        html=reported_notebook("F7_F8"),
+        figures=reported_figures(7, 8),
     params:
         parameters=lambda wildcards, input: notebook_parameters(**input),
     log:
@@ -135,7 +135,12 @@ rule momentum_approx_tables:
     input:
         metrics=momentum_approx_metrics("E1", "E1b", "E2", "E3", "E4", "E7"),
     output:
-        csv=expand("results/momentum_approx/tables/{table}.csv", table=["T1", "T2", "T3"]),
+        csv=[
+            report(f"results/momentum_approx/tables/{table}.csv", category="momentum_approx",
+                   caption=f"../report/momentum_approx/{table}.rst",
+                   labels={"paper": "momentum_approx", "table": table})
+            for table in ("T1", "T2", "T3")
+        ],
         tex=expand("paper/generated/momentum_approx_{table}.tex", table=["T1", "T2", "T3"]),
     conda:
         "../environment.yml"

@@ -5,7 +5,8 @@ rule provenance:
     input:
         claims="results/claims.csv",
     output:
-        json="results/provenance.json",
+        json=report("results/provenance.json", caption="../report/provenance.rst",
+                    category="ledger", labels={"table": "provenance"}),
         tex="paper/generated/provenance.tex",
     params:
         cfg=json.dumps(config, sort_keys=True),

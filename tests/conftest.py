@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -38,3 +39,17 @@ def cfg_a(momentum_config):
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+@pytest.fixture(scope="session")
+def quick_run(tmp_path_factory):
+    """One end-to-end run of the workflow on config/quick.yaml in a temporary copy, shared by
+    the workflow and report tests: ``(workdir, completed process, seconds)``."""
+    from .workflow_copy import QUICK, copy_workflow, snakemake
+
+    workdir = copy_workflow(tmp_path_factory.mktemp("workflow"))
+    start = time.perf_counter()
+    run = snakemake(workdir, *QUICK, "--cores", "2")
+    elapsed = time.perf_counter() - start
+    assert run.returncode == 0, run.stderr[-5000:]
+    return workdir, run, elapsed

@@ -10,14 +10,18 @@ from pathlib import Path
 
 from .conftest import REPO
 
-WORKFLOW_PARTS = ("Snakefile", "config", "rules", "notebooks", "profiles", "src", "environment.yml")
+WORKFLOW_PARTS = ("Snakefile", "config", "rules", "notebooks", "profiles", "src", "report",
+                  "paper", "environment.yml")  # fmt: skip
+QUICK = ("--configfile", "config/quick.yaml")
 
 
 def copy_workflow(dest: Path) -> Path:
     for part in WORKFLOW_PARTS:
         src = REPO / part
         if src.is_dir():
-            shutil.copytree(src, dest / part, ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copytree(
+                src, dest / part, ignore=shutil.ignore_patterns("__pycache__", "generated")
+            )
         else:
             shutil.copy2(src, dest / part)
     return dest

@@ -1,0 +1,97 @@
+"""The reproduction report: the PDF, the generated macros and the HTML report, on the quick run.
+
+TeX, poppler and Chromium are system packages (README: "The report"). Locally a test that needs
+one skips, naming the install command; under CI (``CI`` set) a missing tool is a failure.
+"""
+
+import base64
+import io
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from sgdsde.claims import macro_name
+from sgdsde.latex import latex_number
+
+from .workflow_copy import QUICK, snakemake
+
+pytestmark = pytest.mark.workflow
+SYSTEM = "apt-get install latexmk texlive-latex-recommended texlive-fonts-recommended " \
+         "poppler-utils chromium"  # fmt: skip
+
+
+def require(tool: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{tool} is not installed in CI; install with: {SYSTEM}")
+        pytest.skip(f"{tool} not installed; install with: {SYSTEM}")
+    return path
+
+
+def _not_blank(png: bytes) -> bool:
+    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("L"), dtype=float)
+    return pixels.std() > 5.0
+
+
+def test_macros_match_the_ledger(quick_run):
+    workdir = quick_run[0]
+    ledger = pd.read_csv(workdir / "results" / "claims.csv")
+    tex = (workdir / "paper" / "generated" / "claims.tex").read_text()
+    for row in ledger.itertuples():
+        name = macro_name(row.claim_id)
+        assert rf"\newcommand{{\{name}}}{{{latex_number(row.measured)}}}" in tex
+        assert rf"\newcommand{{\{name}Status}}{{{row.status}}}" in tex
+
+
+def test_pdf_report_builds_without_undefined_references(quick_run):
+    require("latexmk")
+    workdir = quick_run[0]
+    pdf = workdir / "results" / "paper" / "reproduction.pdf"
+    assert pdf.stat().st_size > 100_000
+    log = (workdir / "results" / "paper" / "reproduction.log").read_text(errors="replace")
+    assert "undefined" not in log.lower(), re.findall(r".*undefined.*", log)[:5]
+    text = subprocess.run([require("pdftotext"), str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout  # fmt: skip
+    assert "??" not in text
+    with tempfile.TemporaryDirectory() as pages:
+        subprocess.run([require("pdftoppm"), "-r", "30", "-png", str(pdf), f"{pages}/p"],
+                       check=True)  # fmt: skip
+        images = sorted(os.listdir(pages))
+        assert len(images) >= 10
+        for name in images:
+            with open(f"{pages}/{name}", "rb") as f:
+                assert _not_blank(f.read()), name
+
+
+def test_html_report_shows_every_figure(quick_run, tmp_path):
+    workdir = quick_run[0]
+    run = snakemake(workdir, *QUICK, "--report", "results/report.html")
+    assert run.returncode == 0, run.stderr[-3000:]
+    html = (workdir / "results" / "report.html").read_text()
+    images = dict(re.findall(r"filename=(F\d)\.png;base64,([A-Za-z0-9+/=]+)", html))
+    assert sorted(images) == [f"F{i}" for i in range(1, 9)]
+    for name, data in images.items():
+        assert _not_blank(base64.b64decode(data)), f"{name} is broken or blank"
+    for caption in ("Supports the claims", "claims ledger", "Provenance of these results"):
+        assert caption in html
+    chromium = require("chromium")
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=10000"]  # fmt: skip
+    url = (workdir / "results" / "report.html").as_uri()
+    shot = tmp_path / "report.png"
+    subprocess.run([chromium, *flags, "--window-size=1400,1000", f"--screenshot={shot}", url],
+                   capture_output=True, timeout=120, check=True)  # fmt: skip
+    assert _not_blank(shot.read_bytes()), "the report renders as an empty page"
+    dom = subprocess.run([chromium, *flags, "--dump-dom", url], capture_output=True, text=True,
+                         timeout=120, check=True).stdout  # fmt: skip
+    for category in ("momentum_approx", "ledger", "notebooks"):
+        assert category in dom
