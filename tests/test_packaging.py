@@ -42,3 +42,15 @@ def test_readme_starts_with_exactly_two_commands():
 def test_ci_runs_the_readme_test_command():
     ci = (REPO / ".ci" / "run").read_text()
     assert "readme_command 2" in ci
+
+
+def test_ci_installs_the_system_packages_the_readme_documents():
+    readme, ci = (REPO / "README.md").read_text(), (REPO / ".ci" / "run").read_text()
+    documented = re.search(r"sudo apt-get install (.+)", readme).group(1).split()
+    assert all(package in ci for package in documented)
+
+
+def test_citation_file_names_the_four_papers():
+    citation = yaml.safe_load((REPO / "CITATION.cff").read_text())
+    ids = {ref["identifiers"][0]["value"] for ref in citation["references"]}
+    assert ids == {f"arXiv:{n}" for n in ("2504.13992", "2307.15196", "2509.21614", "2407.02322")}
