@@ -58,6 +58,8 @@ def test_pdf_report_builds_without_undefined_references(quick_run):
     assert pdf.stat().st_size > 100_000
     log = (workdir / "results" / "paper" / "reproduction.log").read_text(errors="replace")
     assert "undefined" not in log.lower(), re.findall(r".*undefined.*", log)[:5]
+    overfull = [float(w) for w in re.findall(r"Overfull \\hbox \(([0-9.]+)pt too wide", log)]
+    assert max(overfull, default=0.0) <= 5.0, f"overfull boxes up to {max(overfull)} pt"
     text = subprocess.run([require("pdftotext"), str(pdf), "-"], capture_output=True, text=True,
                           check=True).stdout  # fmt: skip
     assert "??" not in text
