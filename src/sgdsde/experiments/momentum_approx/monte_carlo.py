@@ -166,7 +166,7 @@ def run_E2(cfg: dict, seed: int) -> ExperimentResult:
     histogram = _histograms(sample, approximations, c["histogram_bins"])  # at the smallest h
     table = pd.DataFrame(rows)
     metrics = {}
-    errors = table[table["model"] != "discrete"].set_index(["statistic", "model", "k"])
+    errors = table[table["model"] != "discrete"].set_index(["statistic", "model", "k"]).sort_index()
     sde2 = errors.loc[("variance", "sde2")]["estimate"].abs()
     metrics["variance/sde2_over_sde1"] = (
         sde2 / errors.loc[("variance", "sde1")]["estimate"].abs()
