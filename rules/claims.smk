@@ -5,6 +5,7 @@ rule claims:
     input:
         manifest="config/claims.yaml",
         metrics=claims_inputs(),
+        code=library_sources("claims") + library_sources("latex"),
     output:
         csv=report("results/claims.csv", caption="../report/claims.rst", category="ledger",
                    labels={"table": "claims"}),

@@ -65,7 +65,8 @@ def momentum_approx_figures(first=1, last=8):
 
 def notebook_parameters(**inputs):
     """papermill parameters: the notebook's input paths (minus the notebook) and figure dir."""
-    inputs = {k: v if isinstance(v, str) else list(v) for k, v in inputs.items() if k != "notebook"}
+    inputs = {k: v if isinstance(v, str) else list(v) for k, v in inputs.items()
+              if k not in ("notebook", "code")}  # fmt: skip
     return json.dumps({**inputs, "figure_dir": "results/momentum_approx/figures"})
 
 
@@ -122,3 +123,22 @@ def reported_notebook(name):
     return report(f"results/notebooks/momentum_approx_{name}.html",
                   caption="../report/notebook.rst", category="notebooks",
                   labels={"paper": "momentum_approx", "notebook": name})  # fmt: skip
+
+
+# Library code is a rule input, so editing it reruns what it computes (Snakemake itself only
+# tracks rule code, params and inputs). Presentation modules are inputs of the rules that
+# present; everything else is an input of every experiment.
+PRESENTATION = {
+    "plotting.py": "figures", "notebooks.py": "figures", "claims.py": "claims",
+    "latex.py": "latex", "provenance.py": "provenance", "tables.py": "tables",
+}  # fmt: skip
+
+
+def library_sources(role="compute"):
+    """Library files of one role: compute, figures, claims, latex, provenance or tables."""
+    src = Path(workflow.basedir) / "src" / "sgdsde"
+    return sorted(
+        str(path.relative_to(workflow.basedir))
+        for path in src.rglob("*.py")
+        if PRESENTATION.get(path.name, "compute") == role
+    )

@@ -3,6 +3,8 @@
 
 
 rule momentum_approx_experiment:
+    input:
+        code=library_sources(),
     output:
         table="results/momentum_approx/{experiment}/table.parquet",
         metrics="results/momentum_approx/{experiment}/metrics.json",
@@ -52,6 +54,8 @@ use rule momentum_approx_experiment as momentum_approx_E4 with:
 
 
 rule momentum_approx_E1:
+    input:
+        code=library_sources(),
     output:
         table="results/momentum_approx/E1/{config}/table.parquet",
         metrics="results/momentum_approx/E1/{config}/metrics.json",
@@ -72,6 +76,7 @@ rule momentum_approx_E1:
 rule momentum_approx_figures_F1_F4:
     input:
         notebook="notebooks/momentum_approx_F1_F4.py",
+        code=library_sources("figures"),
         tables=expand("results/momentum_approx/E1/{config}/table.parquet", config=e1_configs()),
         metrics=expand("results/momentum_approx/E1/{config}/metrics.json", config=e1_configs()),
     output:
@@ -97,6 +102,7 @@ rule momentum_approx_figures_F1_F4:
 use rule momentum_approx_figures_F1_F4 as momentum_approx_figures_F5_F6 with:
     input:
         notebook="notebooks/momentum_approx_F5_F6.py",
+        code=library_sources("figures"),
         e2_table="results/momentum_approx/E2/table.parquet",
         e2_histogram="results/momentum_approx/E2/histogram.parquet",
         e3_table="results/momentum_approx/E3/table.parquet",
@@ -116,6 +122,7 @@ use rule momentum_approx_figures_F1_F4 as momentum_approx_figures_F5_F6 with:
 use rule momentum_approx_figures_F1_F4 as momentum_approx_figures_F7_F8 with:
     input:
         notebook="notebooks/momentum_approx_F7_F8.py",
+        code=library_sources("figures"),
         e4_table="results/momentum_approx/E4/table.parquet",
         e4_noisy="results/momentum_approx/E4/noisy.parquet",
         e0_table="results/momentum_approx/E0/table.parquet",
@@ -134,6 +141,7 @@ use rule momentum_approx_figures_F1_F4 as momentum_approx_figures_F7_F8 with:
 rule momentum_approx_tables:
     input:
         metrics=momentum_approx_metrics("E1", "E1b", "E2", "E3", "E4", "E7"),
+        code=library_sources("tables") + library_sources("latex"),
     output:
         csv=[
             report(f"results/momentum_approx/tables/{table}.csv", category="momentum_approx",

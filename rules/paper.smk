@@ -4,6 +4,7 @@
 rule provenance:
     input:
         claims="results/claims.csv",
+        code=library_sources("provenance"),
     output:
         json=report("results/provenance.json", caption="../report/provenance.rst",
                     category="ledger", labels={"table": "provenance"}),

@@ -1,6 +1,8 @@
 """The whole workflow on config/quick.yaml, in a temporary copy of the repository."""
 
+import os
 import shutil
+import time
 
 import pandas as pd
 import pytest
@@ -80,6 +82,34 @@ def test_changing_one_value_reruns_only_what_depends_on_it(quick_run):
     assert _jobs(run.stdout) == expected
     assert "results/momentum_approx/E1/A/metrics.json" in run.stdout
     assert "results/momentum_approx/E1/B/metrics.json" not in run.stdout.split("reason")[0]
+
+
+def _edit(path):
+    """Change a file's content (Snakemake checks content, not only mtime, before rerunning)."""
+    path.write_text(path.read_text() + "\n# edited by the test\n")
+    later = time.time() + 60
+    os.utime(path, (later, later))
+
+
+def test_editing_library_code_reruns_what_it_computes(quick_run):
+    workdir = quick_run[0]
+    plotting, moments = (
+        workdir / "src" / "sgdsde" / name for name in ("plotting.py", "moments.py")
+    )
+    originals = {path: path.read_text() for path in (plotting, moments)}
+    try:
+        _edit(plotting)
+        figures = _jobs(snakemake(workdir, *QUICK, "--dry-run").stdout)
+        assert set(figures) - {"paper", "all"} == {
+            "momentum_approx_figures_F1_F4", "momentum_approx_figures_F5_F6",
+            "momentum_approx_figures_F7_F8",
+        }  # fmt: skip
+        _edit(moments)
+        jobs = _jobs(snakemake(workdir, *QUICK, "--dry-run").stdout)
+        assert jobs["momentum_approx_experiment"] == 7 and jobs["momentum_approx_E1"] == 2
+    finally:  # the same content again: Snakemake's checksums then see nothing to redo
+        for path, text in originals.items():
+            path.write_text(text)
 
 
 def test_a_failing_job_leaves_upstream_results_intact(quick_run):
