@@ -16,33 +16,30 @@ check_config(config)
 shell.prefix(f"export PYTHONPATH={Path(workflow.basedir) / 'src'}:$PYTHONPATH; ")
 
 
-def experiment_params(paper, *sections):
-    """The JSON config of one experiment: its sections of the paper's config plus the seed.
-
-    Passed as a param, so Snakemake reruns exactly the jobs whose config changed."""
-    return json.dumps(
-        {"seed": config["seed"], **{s: config[paper][s] for s in sections}}, sort_keys=True
-    )
+def _one_e1_configuration(name):
+    """``{"configs": {name: …}}``: one configuration of E1 (CFG-B or CFG-A)."""
+    return {"configs": {name: config["momentum_approx"]["E1"]["configs"][name]}}
 
 
 def e1_params(wildcards):
-    """E1's config restricted to one configuration (CFG-B or CFG-A)."""
-    e1 = dict(config["momentum_approx"]["E1"])
-    e1["configs"] = {wildcards.config: e1["configs"][wildcards.config]}
-    cfg = {"seed": config["seed"], "problem": config["momentum_approx"]["problem"], "E1": e1}
+    """E1's config for one configuration, with the problem and the seed."""
+    ma = config["momentum_approx"]
+    cfg = {"seed": config["seed"], "problem": ma["problem"],
+           "E1": {**ma["E1"], **_one_e1_configuration(wildcards.config)}}  # fmt: skip
     return json.dumps(cfg, sort_keys=True)
 
 
 def momentum_approx_params(wildcards):
     """The JSON config of one momentum_approx experiment: its section, the seed, and only the
-    shared parts it reads (the problem; the one E1 configuration it cross-checks)."""
+    shared parts it reads (the problem; the one E1 configuration it cross-checks).
+
+    Passed as a param, so Snakemake reruns exactly the jobs whose config changed."""
     ma, name = config["momentum_approx"], wildcards.experiment
     cfg = {"seed": config["seed"], name: ma[name]}
     if name in ("E1c", "E5", "E6", "E7", "E8"):
         cfg["problem"] = ma["problem"]
     if name in ("E1c", "E5", "E6"):
-        chosen = ma[name]["config"]
-        cfg["E1"] = {"configs": {chosen: ma["E1"]["configs"][chosen]}}
+        cfg["E1"] = _one_e1_configuration(ma[name]["config"])
     return json.dumps(cfg, sort_keys=True)
 
 
@@ -57,10 +54,13 @@ def print_claims_summary(path):
             print(f"  {line}")
 
 
+def _figure(i, ext):
+    return f"results/momentum_approx/figures/F{i}.{ext}"
+
+
 def momentum_approx_figures(first=1, last=8):
     """The figure files F<first>..F<last>, PDF and PNG."""
-    figures = [f"F{i}" for i in range(first, last + 1)]
-    return expand("results/momentum_approx/figures/{fig}.{ext}", fig=figures, ext=["pdf", "png"])
+    return [_figure(i, ext) for i in range(first, last + 1) for ext in ("pdf", "png")]
 
 
 def notebook_parameters(**inputs):
@@ -110,11 +110,10 @@ def reported_figures(first, last):
     """Figure outputs F<first>..F<last>: PDF, and PNG flagged for `snakemake --report`."""
     outputs = []
     for i in range(first, last + 1):
-        png = f"results/momentum_approx/figures/F{i}.png"
         caption = f"../report/momentum_approx/F{i}.rst"
         labels = {"paper": "momentum_approx", "figure": f"F{i}"}
-        outputs += [report(png, caption=caption, category="momentum_approx", labels=labels),
-                    f"results/momentum_approx/figures/F{i}.pdf"]  # fmt: skip
+        png = report(_figure(i, "png"), caption=caption, category="momentum_approx", labels=labels)
+        outputs += [png, _figure(i, "pdf")]
     return outputs
 
 

@@ -28,7 +28,7 @@ def test_results_do_not_depend_on_the_chunking(cfg_b):
     for g in G:
         np.testing.assert_array_equal(one.discrete[g], many.discrete[g])
         for a in ("ode", "sde1", "sde2"):
-            np.testing.assert_array_equal(one.reference[a][g], many.reference[a][g])
+            np.testing.assert_array_equal(one.reference(a, g), many.reference(a, g))
 
 
 def test_streams_are_keyed(cfg_b):
@@ -45,7 +45,7 @@ def test_estimates_match_the_exact_weak_errors(cfg_b):
         cont = continuous_moments(cfg_b, h, 2.0, a)
         for name, g in G.items():
             exact = disc.expectation(g, 2)[-1] - cont.expectation(g, 2)[-1]
-            est = weak_error(sample.discrete[name], sample.reference[a.name][name], coupled=True)
+            est = weak_error(sample.discrete[name], sample.reference(a.name, name), coupled=True)
             assert abs(est.mean - exact) <= 4 * est.se + 0.01 * abs(exact), (a.name, name)
 
 
@@ -54,7 +54,7 @@ def test_coupling_reduces_the_standard_error_like_h_to_the_1_5(cfg_b):
     coupled, independent = [], []
     for h in hs:
         sample = _run(cfg_b, h)
-        d, ref = sample.discrete["g1"], sample.reference["sde1"]["g1"]
+        d, ref = sample.discrete["g1"], sample.reference("sde1", "g1")
         coupled.append(weak_error(d, ref, coupled=True).se)
         independent.append(weak_error(d, np.roll(ref, 1), coupled=False).se)
     assert fit_loglog_slope(hs, coupled).slope == pytest.approx(1.5, abs=0.15)
@@ -63,8 +63,8 @@ def test_coupling_reduces_the_standard_error_like_h_to_the_1_5(cfg_b):
 
 def test_noise_free_ode_is_one_deterministic_path(cfg_b):
     sample = _run(cfg_b, 0.25, n_paths=512)
-    assert np.ptp(sample.reference["ode"]["g1"]) == 0.0
-    assert np.ptp(sample.reference["sde1"]["g1"]) > 0.0
+    assert np.ptp(sample.reference("ode", "g1")) == 0.0
+    assert np.ptp(sample.reference("sde1", "g1")) > 0.0
 
 
 def test_diverging_paths_are_flagged_and_never_averaged():

@@ -21,7 +21,8 @@ never averaging in NaN or inf.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -56,20 +57,31 @@ class MonteCarlo:
 
 @dataclass
 class CoupledSample:
-    """Per-path values at T: ``discrete[g]`` and, per approximation, ``reference[a][g]``
-    (Talay–Tubaro), ``fine[a][g]`` and ``coarse[a][g]``; ``diverged`` flags; ``max_norm`` is
-    ``max_n |x_n|`` of the optimiser."""
+    """Per-path values at T: ``discrete[g]`` and, per approximation, ``fine[a][g]`` and
+    ``coarse[a][g]`` (grids δ and 2δ); ``diverged`` flags; ``max_norm`` is ``max_n |x_n|`` of
+    the optimiser."""
 
-    discrete: dict[str, np.ndarray] = field(default_factory=dict)
-    reference: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
-    fine: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
-    coarse: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
-    diverged: np.ndarray = None
-    max_norm: np.ndarray = None
+    discrete: dict[str, np.ndarray]
+    fine: dict[str, dict[str, np.ndarray]]
+    coarse: dict[str, dict[str, np.ndarray]]
+    diverged: np.ndarray
+    max_norm: np.ndarray
 
     @property
     def n_diverged(self) -> int:
         return int(self.diverged.sum())
+
+    def reference(self, a: str, g: str) -> np.ndarray:
+        """The Talay–Tubaro reference ``2 g(Y^δ_T) − g(Y^{2δ}_T)`` per path."""
+        return 2 * self.fine[a][g] - self.coarse[a][g]
+
+
+class _Chunk(NamedTuple):
+    x: np.ndarray  # the optimiser's x at T, (n, d)
+    fine: dict[str, np.ndarray]  # each approximation's x at T on grid δ, (n, d)
+    coarse: dict[str, np.ndarray]  # … on grid 2δ
+    diverged: np.ndarray
+    max_norm: np.ndarray
 
 
 def _euler_maruyama(model, approximation, X, t0, h, dt, increments):
@@ -122,13 +134,10 @@ def _simulate_chunk(model, h, T, approximations, mc, generators):
                 [Y, *fine.values(), *coarse.values()], diverged, mc.divergence_threshold
             )
             max_norm = np.maximum(max_norm, np.linalg.norm(Y[:, :d], axis=1))
-    return (
-        Y[:, :d],
-        {k: v[:, :d] for k, v in fine.items()},
-        {k: v[:, :d] for k, v in coarse.items()},
-        diverged,
-        max_norm,
-    )
+    x = Y[:, :d]  # the noise-free ODE ran as one row: broadcast it to every path
+    return _Chunk(x, {a: np.broadcast_to(X[:, :d], x.shape) for a, X in fine.items()},
+                  {a: np.broadcast_to(X[:, :d], x.shape) for a, X in coarse.items()},
+                  diverged, max_norm)  # fmt: skip
 
 
 def coupled_simulation(
@@ -136,23 +145,21 @@ def coupled_simulation(
     mc: MonteCarlo, seed: int, *keys: str | int,
 ) -> CoupledSample:  # fmt: skip
     """Simulate ``mc.n_paths`` coupled paths to time T; observables are evaluated on x."""
-    sample = CoupledSample()
-    parts = []
+    chunks = []
     for first in range(0, mc.n_blocks, mc.blocks_per_chunk):
         blocks = range(first, min(first + mc.blocks_per_chunk, mc.n_blocks))
-        parts.append(_simulate_chunk(model, h, T, approximations, mc,
-                                     [rng(seed, *keys, b) for b in blocks]))  # fmt: skip
-    x = np.concatenate([p[0] for p in parts])
-    sample.diverged = np.concatenate([p[3] for p in parts])
-    sample.max_norm = np.concatenate([p[4] for p in parts])
-    sample.discrete = {name: g(x) for name, g in observables.items()}
-    for a in approximations:
-        fine_x = np.concatenate([np.broadcast_to(p[1][a.name], p[0].shape) for p in parts])
-        coarse_x = np.concatenate([np.broadcast_to(p[2][a.name], p[0].shape) for p in parts])
-        sample.fine[a.name] = {name: g(fine_x) for name, g in observables.items()}
-        sample.coarse[a.name] = {name: g(coarse_x) for name, g in observables.items()}
-        sample.reference[a.name] = {
-            name: 2 * sample.fine[a.name][name] - sample.coarse[a.name][name]
-            for name in observables
-        }
-    return sample
+        chunks.append(_simulate_chunk(model, h, T, approximations, mc,
+                                      [rng(seed, *keys, b) for b in blocks]))  # fmt: skip
+
+    def at_end(states: list[np.ndarray]) -> dict[str, np.ndarray]:
+        x = np.concatenate(states)
+        return {name: g(x) for name, g in observables.items()}
+
+    names = [a.name for a in approximations]
+    return CoupledSample(
+        discrete=at_end([c.x for c in chunks]),
+        fine={a: at_end([c.fine[a] for c in chunks]) for a in names},
+        coarse={a: at_end([c.coarse[a] for c in chunks]) for a in names},
+        diverged=np.concatenate([c.diverged for c in chunks]),
+        max_norm=np.concatenate([c.max_norm for c in chunks]),
+    )

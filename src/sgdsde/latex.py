@@ -72,7 +72,9 @@ _UNICODE = {
 }
 
 
-def _escape(text: str) -> str:
+def escape(text: str) -> str:
+    """Plain text as LaTeX: special characters escaped, the specs' Unicode symbols translated;
+    an unknown non-ASCII symbol is an error rather than a missing glyph in the PDF."""
     out = []
     for char in text:
         if char == "\u0304" and out:  # combining macron: H̄ → $\bar{H}$, φ̄ → $\bar{\varphi}$
@@ -89,26 +91,20 @@ def _escape(text: str) -> str:
     return "".join(out)
 
 
-def escape(text: str) -> str:
-    """Escape LaTeX's special characters in plain text (keeping the specs' Unicode symbols,
-    which the report's preamble maps)."""
-    return _escape(text)
-
-
 def latex_table(table: pd.DataFrame, caption: str, label: str) -> str:
     """A booktabs ``longtable`` (it may break across pages); numbers to three digits."""
 
     def cell(value) -> str:
         if isinstance(value, float) or value is None:
             return latex_number(None if value is None or pd.isna(value) else float(value))
-        return _escape(str(value))
+        return escape(str(value))
 
-    header = " & ".join(_escape(str(c)) for c in table.columns) + r" \\"
+    header = " & ".join(escape(str(c)) for c in table.columns) + r" \\"
     body = [" & ".join(cell(v) for v in row) + r" \\" for row in table.itertuples(index=False)]
     return "\n".join([
         r"{\footnotesize\setlength{\tabcolsep}{4pt}",
         r"\begin{longtable}{" + "l" * len(table.columns) + "}",
-        rf"\caption{{{_escape(caption)}}}\label{{{label}}} \\\\",
+        rf"\caption{{{escape(caption)}}}\label{{{label}}} \\\\",
         r"\toprule", header, r"\midrule", r"\endhead", r"\bottomrule", r"\endfoot",
         *body, r"\end{longtable}}", "",
     ])  # fmt: skip

@@ -169,7 +169,7 @@ def leading_error_coefficient(model, T: float, g, approximation: Approximation) 
         if not approximation.noisy:
             E = model.noise_embedding(t, 1.0, second)
             integrand += np.trace(
-                E @ model.oracle.expected_covariance(m[:d], 0 * R[:d, :d]) @ E.T @ R
+                E @ model.oracle.expected_covariance(m[:d], np.zeros((d, d))) @ E.T @ R
             )
         return np.concatenate([-(F.T @ R + R @ F).ravel(), -F.T @ r, [-integrand]])
 

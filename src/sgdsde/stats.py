@@ -46,16 +46,6 @@ def pairwise_slopes(h: np.ndarray, err: np.ndarray) -> np.ndarray:
     return np.log(err[:-1] / err[1:]) / np.log(h[:-1] / h[1:])
 
 
-def _least_squares(x: np.ndarray, y: np.ndarray) -> SlopeFit:
-    """Ordinary least squares ``y = a + b x`` with the slope's standard error."""
-    X = np.column_stack([np.ones_like(x), x])
-    coef, *_ = np.linalg.lstsq(X, y, rcond=None)
-    residual = y - X @ coef
-    sigma2 = residual @ residual / (len(x) - 2)
-    stderr = float(np.sqrt(sigma2 * np.linalg.inv(X.T @ X)[1, 1]))
-    return SlopeFit(float(coef[1]), float(coef[0]), stderr, np.nan, np.nan)
-
-
 @dataclass(frozen=True)
 class SlopeFit:
     """``log|e| = intercept + slope·log h`` with a confidence interval on the slope."""
@@ -80,29 +70,19 @@ def fit_loglog_slope(
     x, y = np.log(np.asarray(h, dtype=float)), np.log(np.abs(np.asarray(err, dtype=float)))
     if len(x) < 3:
         raise ValueError("a slope with an interval needs at least three step sizes")
-    if se is None:
-        res = _least_squares(x, y)
-        q = stdtrit(len(x) - 2, 0.5 + level / 2)
-
-        return SlopeFit(
-            res.slope, res.intercept, res.stderr, *(res.slope + q * np.array([-1, 1]) * res.stderr)
-        )
-    sigma = np.asarray(se, dtype=float) / np.abs(np.asarray(err, dtype=float))
+    exact = se is None
+    sigma = np.ones_like(x) if exact else np.asarray(se, dtype=float) / np.exp(y)
     X = np.column_stack([np.ones_like(x), x]) / sigma[:, None]
     cov = np.linalg.inv(X.T @ X)
     coef = cov @ X.T @ (y / sigma)
-    stderr = float(np.sqrt(cov[1, 1]))
-    q = ndtri(0.5 + level / 2)
-    return SlopeFit(
-        float(coef[1]), float(coef[0]), stderr, coef[1] - q * stderr, coef[1] + q * stderr
-    )
-
-
-def variance_with_se(x: np.ndarray) -> Estimate:
-    """Sample variance with the delta-method standard error ``sd((x − x̄)²)/√M``."""
-    x = np.asarray(x, dtype=float)
-    influence = (x - x.mean()) ** 2
-    return Estimate(float(x.var(ddof=1)), float(influence.std(ddof=1) / np.sqrt(x.size)))
+    if exact:  # the scatter about the line sets the error
+        residual = y - coef[0] - coef[1] * x
+        cov = cov * (residual @ residual) / (len(x) - 2)
+        q = stdtrit(len(x) - 2, 0.5 + level / 2)
+    else:
+        q = ndtri(0.5 + level / 2)
+    slope, stderr = float(coef[1]), float(np.sqrt(cov[1, 1]))
+    return SlopeFit(slope, float(coef[0]), stderr, slope - q * stderr, slope + q * stderr)
 
 
 def variance_combination(samples: list[np.ndarray], weights: list[float]) -> Estimate:
@@ -114,6 +94,11 @@ def variance_combination(samples: list[np.ndarray], weights: list[float]) -> Est
     influence = sum(w * (s - s.mean()) ** 2 for w, s in zip(weights, parts, strict=True))
     value = sum(w * s.var(ddof=1) for w, s in zip(weights, parts, strict=True))
     return Estimate(float(value), float(np.std(influence, ddof=1) / np.sqrt(n)))
+
+
+def variance_with_se(x: np.ndarray) -> Estimate:
+    """Sample variance with the delta-method standard error ``sd((x − x̄)²)/√M``."""
+    return variance_combination([x], [1.0])
 
 
 def resolved(estimates: list[Estimate], ratio: float = 4.0) -> np.ndarray:

@@ -35,6 +35,12 @@ def build_model(problem_cfg: dict, model_cfg: dict):
     )
 
 
+def cross_checked_model(cfg: dict, experiment: str):
+    """The model of the E1 configuration that ``experiment`` (E1c, E5, E6) names, and T."""
+    name = cfg[experiment]["config"]
+    return build_model(cfg["problem"], cfg["E1"]["configs"][name]), cfg["problem"]["T"]
+
+
 def step_ladder(T: float, k_range: list[int]) -> tuple[np.ndarray, np.ndarray]:
     """``k`` and ``h = T·2^{−k}`` for ``k = k_min..k_max`` (spec §2.5), so ``T/h = 2^k``."""
     k = np.arange(k_range[0], k_range[1] + 1)

@@ -20,6 +20,7 @@ from sgdsde.experiments import ExperimentResult
 from sgdsde.experiments.momentum_approx.common import (
     PAPER,
     build_model,
+    cross_checked_model,
     gaussian_quadratic,
     heavy_ball,
     step_ladder,
@@ -218,8 +219,8 @@ def run_E8(cfg: dict, seed: int) -> ExperimentResult:
 
 def run_E5(cfg: dict, seed: int) -> ExperimentResult:
     """Spec §3 E5, exact part: ``max_n E|Y_n|²`` of CFG-B's lifted iterates on the ladder."""
-    problem_cfg, c = cfg["problem"], cfg["E5"]
-    model, T = build_model(problem_cfg, cfg["E1"]["configs"][c["config"]]), problem_cfg["T"]
+    c = cfg["E5"]
+    model, T = cross_checked_model(cfg, "E5")
     rows = []
     for k, h in zip(*step_ladder(T, c["k"]), strict=True):
         path = discrete_moments(model, h, T)

@@ -14,7 +14,7 @@ import pandas as pd
 from scipy.integrate import solve_ivp
 
 from sgdsde.experiments import ExperimentResult
-from sgdsde.experiments.momentum_approx.common import PAPER, build_model
+from sgdsde.experiments.momentum_approx.common import PAPER, cross_checked_model
 from sgdsde.moments import ODE_TOLERANCES, linearised_drift
 from sgdsde.observables import canonical_test_functions
 from sgdsde.sde import APPROXIMATIONS
@@ -69,8 +69,8 @@ def _residual_terms(model, gs, h, T, t, Y, eps_t, eps_y):
 
 
 def run_E6(cfg: dict, seed: int) -> ExperimentResult:
-    problem_cfg, c = cfg["problem"], cfg["E6"]
-    model, T = build_model(problem_cfg, cfg["E1"]["configs"][c["config"]]), problem_cfg["T"]
+    c = cfg["E6"]
+    model, T = cross_checked_model(cfg, "E6")
     gen = rng(seed, PAPER, "E6")
     gs = canonical_test_functions(model.dim)
     gs = {name: gs[name] for name in c["test_functions"]}

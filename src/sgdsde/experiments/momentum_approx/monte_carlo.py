@@ -17,7 +17,7 @@ from sgdsde.coupling import MonteCarlo, coupled_simulation
 from sgdsde.experiments import ExperimentResult
 from sgdsde.experiments.momentum_approx.common import (
     PAPER,
-    build_model,
+    cross_checked_model,
     heavy_ball,
     step_ladder,
 )
@@ -54,7 +54,7 @@ def _simulate(model, h, T, names, observables, mc_cfg, seed, experiment, k, tole
 def _coupled_error(sample, a: str, g: str) -> Estimate:
     """``E g(x_N) − E g(X_T)`` over the paths that did not diverge (Talay–Tubaro reference)."""
     keep = ~sample.diverged
-    return weak_error(sample.discrete[g][keep], sample.reference[a][g][keep], coupled=True)
+    return weak_error(sample.discrete[g][keep], sample.reference(a, g)[keep], coupled=True)
 
 
 def _estimates(group: pd.DataFrame) -> list[Estimate]:
@@ -75,8 +75,8 @@ def _row(**fields) -> dict:
 # -------------------------------------------------------------------------------------- E1c
 def run_E1c(cfg: dict, seed: int) -> ExperimentResult:
     """Monte-Carlo cross-check of E1 (CFG-B): coupled estimates against the exact errors."""
-    problem_cfg, c = cfg["problem"], cfg["E1c"]
-    model, T = build_model(problem_cfg, cfg["E1"]["configs"][c["config"]]), problem_cfg["T"]
+    c = cfg["E1c"]
+    model, T = cross_checked_model(cfg, "E1c")
     gs = canonical_test_functions(model.dim)
     rows = []
     for k, h in zip(*step_ladder(T, c["k"]), strict=True):
