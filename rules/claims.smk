@@ -1,9 +1,9 @@
-# The claims ledger: every claim of config/claims.yaml evaluated against the measured metrics.
+# The claims ledger: every claim of config/claims/<paper>.yaml evaluated against the measured metrics.
 
 
 rule claims:
     input:
-        manifest="config/claims.yaml",
+        manifests=claims_manifests(),
         metrics=claims_inputs(),
         code=library_sources("claims") + library_sources("latex"),
     output:
@@ -19,6 +19,6 @@ rule claims:
     benchmark:
         "results/benchmarks/claims.tsv"
     shell:
-        "python -m sgdsde claims --manifest {input.manifest} --results results"
+        "python -m sgdsde claims --manifests {input.manifests} --results results"
         " --metrics {input.metrics}"
         " --csv {output.csv} --tex {output.tex} > {log} 2>&1 && cat {log}"

@@ -54,20 +54,25 @@ def print_claims_summary(path):
             print(f"  {line}")
 
 
-def _figure(i, ext):
-    return f"results/momentum_approx/figures/F{i}.{ext}"
+def _figure(paper, i, ext):
+    return f"results/{paper}/figures/F{i}.{ext}"
+
+
+def paper_figures(paper, first, last):
+    """The figure files F<first>..F<last> of one paper, PDF and PNG."""
+    return [_figure(paper, i, ext) for i in range(first, last + 1) for ext in ("pdf", "png")]
 
 
 def momentum_approx_figures(first=1, last=8):
-    """The figure files F<first>..F<last>, PDF and PNG."""
-    return [_figure(i, ext) for i in range(first, last + 1) for ext in ("pdf", "png")]
+    return paper_figures("momentum_approx", first, last)
 
 
-def notebook_parameters(**inputs):
-    """papermill parameters: the notebook's input paths (minus the notebook) and figure dir."""
+def notebook_parameters(paper, **inputs):
+    """papermill parameters: the notebook's input paths (minus the notebook and library code)
+    and the paper's figure directory."""
     inputs = {k: v if isinstance(v, str) else list(v) for k, v in inputs.items()
               if k not in ("notebook", "code")}  # fmt: skip
-    return json.dumps({**inputs, "figure_dir": "results/momentum_approx/figures"})
+    return json.dumps({**inputs, "figure_dir": f"results/{paper}/figures"})
 
 
 MOMENTUM_APPROX_EXPERIMENTS = ["E0", "E1b", "E1c", "E2", "E3", "E4", "E5", "E6", "E7", "E8"]
@@ -106,22 +111,28 @@ def print_tex_hint():
         print(f"No TeX: results/paper/reproduction.pdf was skipped; install with: {TEX_INSTALL}")
 
 
-def reported_figures(first, last):
-    """Figure outputs F<first>..F<last>: PDF, and PNG flagged for `snakemake --report`."""
+def reported_figures(paper, first, last):
+    """Figure outputs F<first>..F<last> of one paper: PDF, and PNG flagged for
+    `snakemake --report` with the caption report/<paper>/F<i>.rst."""
     outputs = []
     for i in range(first, last + 1):
-        caption = f"../report/momentum_approx/F{i}.rst"
-        labels = {"paper": "momentum_approx", "figure": f"F{i}"}
-        png = report(_figure(i, "png"), caption=caption, category="momentum_approx", labels=labels)
-        outputs += [png, _figure(i, "pdf")]
+        caption = f"../report/{paper}/F{i}.rst"
+        labels = {"paper": paper, "figure": f"F{i}"}
+        png = report(_figure(paper, i, "png"), caption=caption, category=paper, labels=labels)
+        outputs += [png, _figure(paper, i, "pdf")]
     return outputs
 
 
-def reported_notebook(name):
+def reported_notebook(paper, name):
     """The HTML export of an executed notebook, flagged for `snakemake --report`."""
-    return report(f"results/notebooks/momentum_approx_{name}.html",
+    return report(f"results/notebooks/{paper}_{name}.html",
                   caption="../report/notebook.rst", category="notebooks",
-                  labels={"paper": "momentum_approx", "notebook": name})  # fmt: skip
+                  labels={"paper": paper, "notebook": name})  # fmt: skip
+
+
+def claims_manifests():
+    """One claims manifest per paper: config/claims/<paper>.yaml."""
+    return sorted(str(path) for path in Path(workflow.basedir, "config", "claims").glob("*.yaml"))
 
 
 # Library code is a rule input, so editing it reruns what it computes (Snakemake itself only

@@ -81,10 +81,11 @@ rule momentum_approx_figures_F1_F4:
         metrics=expand("results/momentum_approx/E1/{config}/metrics.json", config=e1_configs()),
     output:
         notebook="results/notebooks/momentum_approx_F1_F4.ipynb",
-        html=reported_notebook("F1_F4"),
-        figures=reported_figures(1, 4),
+        html=reported_notebook("momentum_approx", "F1_F4"),
+        figures=reported_figures("momentum_approx", 1, 4),
     params:
         parameters=lambda wildcards, input: notebook_parameters(
+            "momentum_approx",
             e1_tables=list(input.tables), e1_metrics=list(input.metrics)
         ),
     conda:
@@ -109,10 +110,10 @@ use rule momentum_approx_figures_F1_F4 as momentum_approx_figures_F5_F6 with:
         e3_divergence="results/momentum_approx/E3/divergence.parquet",
     output:
         notebook="results/notebooks/momentum_approx_F5_F6.ipynb",
-        html=reported_notebook("F5_F6"),
-        figures=reported_figures(5, 6),
+        html=reported_notebook("momentum_approx", "F5_F6"),
+        figures=reported_figures("momentum_approx", 5, 6),
     params:
-        parameters=lambda wildcards, input: notebook_parameters(**input),
+        parameters=lambda wildcards, input: notebook_parameters("momentum_approx", **input),
     log:
         "results/logs/momentum_approx/figures_F5_F6.log",
     benchmark:
@@ -128,10 +129,10 @@ use rule momentum_approx_figures_F1_F4 as momentum_approx_figures_F7_F8 with:
         e0_table="results/momentum_approx/E0/table.parquet",
     output:
         notebook="results/notebooks/momentum_approx_F7_F8.ipynb",
-        html=reported_notebook("F7_F8"),
-        figures=reported_figures(7, 8),
+        html=reported_notebook("momentum_approx", "F7_F8"),
+        figures=reported_figures("momentum_approx", 7, 8),
     params:
-        parameters=lambda wildcards, input: notebook_parameters(**input),
+        parameters=lambda wildcards, input: notebook_parameters("momentum_approx", **input),
     log:
         "results/logs/momentum_approx/figures_F7_F8.log",
     benchmark:

@@ -12,6 +12,7 @@ import yaml
 from sgdsde.experiments.momentum_approx import build_model
 
 REPO = Path(__file__).resolve().parents[1]
+CLAIM_MANIFESTS = sorted((REPO / "config" / "claims").glob("*.yaml"))
 
 
 @pytest.fixture(scope="session")

@@ -3,17 +3,19 @@ import pandas as pd
 import pytest
 
 from sgdsde.claims import (
+    PAPERS,
     ClaimError,
     decide,
     evaluate,
     expand,
     latex_macros,
     load_manifest,
+    load_manifests,
     macro_name,
     summary,
 )
 
-from .conftest import REPO
+from .conftest import CLAIM_MANIFESTS
 
 BASE = {
     "paper": "momentum_approx", "reference": "r", "statement": "s", "provenance": "derived",
@@ -71,8 +73,8 @@ def test_summary_names_what_was_not_reproduced():
                                "q: 1/1 claims reproduced"]  # fmt: skip
 
 
-def test_project_manifest_is_valid_and_macro_names_are_unique_letters():
-    claims = load_manifest(REPO / "config" / "claims.yaml")
+def test_project_manifests_are_valid_and_macro_names_are_unique_letters():
+    claims = load_manifests(CLAIM_MANIFESTS)
     names = [macro_name(c["id"]) for c in claims]
     assert len(set(names)) == len(names)
     assert all(n.isalpha() for n in names)
@@ -81,6 +83,22 @@ def test_project_manifest_is_valid_and_macro_names_are_unique_letters():
     )
     kinds = {c.get("kind", "claim") for c in claims}
     assert kinds == {"claim", "negative_control"}
+
+
+def test_each_manifest_holds_the_claims_of_its_paper():
+    assert [path.stem for path in CLAIM_MANIFESTS] == sorted(
+        path.stem for path in CLAIM_MANIFESTS if path.stem in PAPERS
+    )
+    for path in CLAIM_MANIFESTS:
+        claims = load_manifest(path)
+        assert claims and {c["paper"] for c in claims} == {path.stem}
+        assert all(c["id"].startswith(f"{path.stem}.") for c in claims)
+
+
+def test_duplicate_ids_across_manifests_are_refused(tmp_path):
+    path = CLAIM_MANIFESTS[0]
+    with pytest.raises(ClaimError, match="duplicate claim ids"):
+        load_manifests([path, path])
 
 
 def test_manifest_schema_errors_name_the_entry(tmp_path):

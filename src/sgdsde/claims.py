@@ -1,7 +1,7 @@
 """The claims ledger: evaluate every checkable statement against measured metrics.
 
-A manifest (``config/claims.yaml``) lists claims. Each names an experiment, a metric key of that
-experiment's ``metrics.json`` and a check:
+A manifest per paper (``config/claims/<paper>.yaml``) lists claims. Each names an experiment,
+a metric key of that experiment's ``metrics.json`` and a check:
 
 * ``within``:   every measured value lies within ``tolerance`` of ``expected`` (a slope);
 * ``at_most``:  every measured value is ≤ ``expected`` (an error bound);
@@ -66,17 +66,22 @@ def expand(entry: dict) -> list[dict]:
 
 
 def load_manifest(path: Path) -> list[dict]:
-    """Read, validate and expand a claims manifest; ids must be unique."""
+    """Read, validate and expand one claims manifest."""
     manifest = yaml.safe_load(Path(path).read_text())
     try:
         jsonschema.validate(manifest, _schema())
     except jsonschema.ValidationError as err:
         where = ".".join(map(str, err.absolute_path)) or "<root>"
         raise ClaimError(f"{path}: at {where}: {err.message}") from None
-    claims = [c for entry in manifest["claims"] for c in expand(entry)]
+    return [c for entry in manifest["claims"] for c in expand(entry)]
+
+
+def load_manifests(paths) -> list[dict]:
+    """The claims of several manifests (one per paper); ids must be unique across all."""
+    claims = [c for path in paths for c in load_manifest(path)]
     ids = [c["id"] for c in claims]
     if dups := sorted({i for i in ids if ids.count(i) > 1}):
-        raise ClaimError(f"{path}: duplicate claim ids {dups}")
+        raise ClaimError(f"duplicate claim ids {dups}")
     return claims
 
 

@@ -4,7 +4,7 @@
 runs one experiment on a JSON config (the paper's section plus ``seed``), writing each table as
 ``<name>.parquet`` and ``metrics.json`` into ``--out``.
 
-``python -m sgdsde claims --manifest config/claims.yaml --results results --metrics … --csv …
+``python -m sgdsde claims --manifests config/claims/*.yaml --results results --metrics … --csv …
 --tex …`` evaluates the ledger on the given ``<results>/<paper>/<experiment>/…/metrics.json``
 files (those of one experiment are merged) and prints one summary line per paper.
 """
@@ -51,7 +51,7 @@ def load_metrics(paths: list[str], results: str) -> dict[tuple[str, str], dict]:
 def _claims(args: argparse.Namespace) -> None:
     from sgdsde import claims as ledger  # jsonschema takes seconds to import: only here
 
-    claims = ledger.load_manifest(Path(args.manifest))
+    claims = ledger.load_manifests(map(Path, args.manifests))
     table = ledger.evaluate(claims, load_metrics(args.metrics, args.results))
     write_table(Path(args.csv), table)
     write_text(Path(args.tex), ledger.latex_macros(table))
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--out", required=True, help="output directory")
     run.set_defaults(func=_run)
     cl = sub.add_parser("claims", help="evaluate the claims ledger")
-    cl.add_argument("--manifest", required=True)
+    cl.add_argument("--manifests", nargs="+", required=True, help="one YAML per paper")
     cl.add_argument("--results", required=True, help="root that the metrics paths start with")
     cl.add_argument("--metrics", nargs="+", required=True, help="metrics.json files")
     cl.add_argument("--csv", required=True)
