@@ -147,18 +147,20 @@ def _check_marginal_momentum(cfg: dict) -> None:
     for name, c in (("E4a", e4a), ("E4b", mm["E4b"])):
         if c["j_max"] + 1 < c["fit_points"]:
             _fail(f"{key}.{name}.j_max", f"ladder has {c['j_max'] + 1} < fit_points points")
-    if any(a > 0 for a in e4a["alphas"]) and e4a["c"] * e4a["eta0"] ** min(
-        a for a in e4a["alphas"] if a > 0
-    ) >= 1:
+    if (
+        any(a > 0 for a in e4a["alphas"])
+        and e4a["c"] * e4a["eta0"] ** min(a for a in e4a["alphas"] if a > 0) >= 1
+    ):
         _fail(f"{key}.E4a.c", "1 − β = c·η₀^α must be < 1 at the coarsest η")
     e5 = mm["E5"]
     for case, spec in e5["cases"].items():
-        if spec["sigma_iso"] == 0 and spec["j_max"] < max(e5["shrink_pair"] + [3]):
-            _fail(f"{key}.E5.cases.{case}.j_max",
-                  f"needs j_max ≥ {max(e5['shrink_pair'] + [3])} (shrink_pair, 4-point slope)")  # fmt: skip
-        if "schedule" in spec and len(spec["schedule"]["values"]) != len(
-            spec["schedule"]["switch"]
-        ) + 1:
+        need = max([*e5["shrink_pair"], 3])
+        if spec["sigma_iso"] == 0 and spec["j_max"] < need:
+            _fail(f"{key}.E5.cases.{case}.j_max", f"needs j_max ≥ {need} (shrink_pair, slope)")
+        if (
+            "schedule" in spec
+            and len(spec["schedule"]["values"]) != len(spec["schedule"]["switch"]) + 1
+        ):
             _fail(f"{key}.E5.cases.{case}.schedule", "needs one more value than switch times")
     e9 = mm["E9"]
     if e9["ells"][0] != 1:

@@ -173,10 +173,10 @@ def linear_gaussian_moments(H, x0, m0, eta, beta, sigma, momentum: bool = True) 
 
 def _transition(H, e, b, s, momentum):
     """``(A, BBᵀ)`` of one step of :func:`linear_gaussian_moments`."""
-    I = np.eye(len(H))
+    eye = np.eye(len(H))
     if not momentum:
-        return I - e * H, (e * s) ** 2 * I
-    A = np.block([[I - e * (1 - b) * H, -e * b * I], [(1 - b) * H, b * I]])
+        return eye - e * H, (e * s) ** 2 * eye
+    A = np.block([[eye - e * (1 - b) * H, -e * b * eye], [(1 - b) * H, b * eye]])
     Bv = np.concatenate([-e * (1 - b) * s * np.ones(len(H)), (1 - b) * s * np.ones(len(H))])
-    BB = np.outer(Bv, Bv) * np.tile(I, (2, 2))  # ξ is shared by the x- and m-blocks
+    BB = np.outer(Bv, Bv) * np.tile(eye, (2, 2))  # ξ is shared by the x- and m-blocks
     return A, BB

@@ -9,6 +9,7 @@ identically by SGD and SGDM (common batch order, pitfall 5).
 
 from __future__ import annotations
 
+import itertools
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,15 +62,19 @@ def digits_split(test_size: int = 497, val_size: int = 200, random_state: int = 
     )
     X_tr, X_va, X_te = standardise(X_tr, X_va, X_te)
     f, i = torch.float32, torch.long
-    return Dataset(*(torch.as_tensor(a, dtype=t) for a, t in
-                     ((X_tr, f), (y_tr, i), (X_va, f), (y_va, i), (X_te, f), (y_te, i))))  # fmt: skip
+    return Dataset(
+        *(
+            torch.as_tensor(a, dtype=t)
+            for a, t in ((X_tr, f), (y_tr, i), (X_va, f), (y_va, i), (X_te, f), (y_te, i))
+        )
+    )
 
 
 def mlp(widths: list[int], n_out: int, seed: int) -> nn.Sequential:
     """ReLU MLP ``widths[0] → … → n_out`` with PyTorch's default init under ``seed``."""
     torch.manual_seed(seed)
     layers: list[nn.Module] = []
-    for a, b in zip(widths[:-1], widths[1:], strict=True):
+    for a, b in itertools.pairwise(widths):
         layers += [nn.Linear(a, b), nn.ReLU()]
     return nn.Sequential(*layers, nn.Linear(widths[-1], n_out))
 
@@ -78,7 +83,7 @@ def step_schedule(K: int, warmup: float, decays: list[float], factor: float = 0.
     """LR multipliers for K steps: linear warm-up over ``warmup·K`` steps, then ×factor at each
     fraction of K in ``decays`` (Goyal et al.: warm-up 5 epochs, decays at 30/60/80 of 90)."""
     k = np.arange(K)
-    n_warm = int(round(warmup * K))
+    n_warm = round(warmup * K)
     mult = np.minimum(1.0, (k + 1) / n_warm) if n_warm > 0 else np.ones(K)
     for frac in decays:
         mult = np.where(k >= frac * K, mult * factor, mult)
@@ -128,8 +133,21 @@ def evaluate(model, X: torch.Tensor, y: torch.Tensor, chunk: int = 4096) -> tupl
     return loss / len(y), correct / len(y)
 
 
-def train(model, X, y, *, eta: float, beta: float, B: int, multipliers: np.ndarray, seed: int,
-          ell: float = 1.0, divergence: float = 10.0, record_every: int = 0, evaluate_on=None):  # fmt: skip
+def train(
+    model,
+    X,
+    y,
+    *,
+    eta: float,
+    beta: float,
+    B: int,
+    multipliers: np.ndarray,
+    seed: int,
+    ell: float = 1.0,
+    divergence: float = 10.0,
+    record_every: int = 0,
+    evaluate_on=None,
+):
     """Form-(3) SGDM (β = 0: SGD) with LR ``η·multipliers[k]/ℓ`` for ``len(multipliers)`` steps,
     batches from ``torch.Generator(seed)``; with ``ell > 1`` every step draws two independent
     batches (SVAG). Returns ``(diverged, curve)``; divergence is NaN/inf or a training loss
@@ -175,8 +193,12 @@ def load_cifar10(directory: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndar
 
     train = [read(f"data_batch_{i}") for i in range(1, 6)]
     X_te, y_te = read("test_batch")
-    return (np.concatenate([a for a, _ in train]), np.concatenate([b for _, b in train]),
-            X_te, y_te)  # fmt: skip
+    return (
+        np.concatenate([a for a, _ in train]),
+        np.concatenate([b for _, b in train]),
+        X_te,
+        y_te,
+    )
 
 
 class _Block(nn.Module):
@@ -203,8 +225,11 @@ class _Block(nn.Module):
 def resnet_cifar(depth: int = 32, n_classes: int = 10, width: int = 16) -> nn.Module:
     """He et al.'s CIFAR ResNet-(6n+2): three stages of n blocks, widths 16/32/64."""
     n = (depth - 2) // 6
-    layers: list[nn.Module] = [nn.Conv2d(3, width, 3, 1, 1, bias=False), nn.BatchNorm2d(width),
-                               nn.ReLU()]  # fmt: skip
+    layers: list[nn.Module] = [
+        nn.Conv2d(3, width, 3, 1, 1, bias=False),
+        nn.BatchNorm2d(width),
+        nn.ReLU(),
+    ]
     c = width
     for stage, c_out in enumerate((width, 2 * width, 4 * width)):
         for i in range(n):

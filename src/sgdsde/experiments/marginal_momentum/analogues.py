@@ -15,6 +15,7 @@ import pandas as pd
 from scipy.stats import ttest_rel
 
 from sgdsde.experiments import ExperimentResult
+from sgdsde.experiments.marginal_momentum.common import json_records
 
 
 def _read_inputs(cfg: dict) -> pd.DataFrame:
@@ -45,17 +46,33 @@ def run_E7_run(cfg: dict, seed: int) -> ExperimentResult:
         for eta in c["eta_grid"]:
             for name, beta in (("SGD", 0.0), ("SGDM", c["beta"])):
                 model = mlp([64, *c["widths"]], 10, seed + s)
-                diverged, _ = train(model, data.X_train, data.y_train, eta=eta, beta=beta, B=B,
-                                    multipliers=mult, seed=seed + 1000 + s,
-                                    divergence=c["divergence"])  # fmt: skip
+                diverged, _ = train(
+                    model,
+                    data.X_train,
+                    data.y_train,
+                    eta=eta,
+                    beta=beta,
+                    B=B,
+                    multipliers=mult,
+                    seed=seed + 1000 + s,
+                    divergence=c["divergence"],
+                )
                 val = evaluate(model, data.X_val, data.y_val)
                 test = evaluate(model, data.X_test, data.y_test)
                 train_loss = evaluate(model, data.X_train, data.y_train)[0]
-                rows.append({"B": B, "steps": K, "seed": s, "eta": eta, "optimizer": name,
-                             "diverged": bool(diverged),
-                             "val_acc": 0.0 if diverged else val[1],
-                             "test_acc": 0.0 if diverged else test[1],
-                             "train_loss": float("nan") if diverged else train_loss})  # fmt: skip
+                rows.append(
+                    {
+                        "B": B,
+                        "steps": K,
+                        "seed": s,
+                        "eta": eta,
+                        "optimizer": name,
+                        "diverged": bool(diverged),
+                        "val_acc": 0.0 if diverged else val[1],
+                        "test_acc": 0.0 if diverged else test[1],
+                        "train_loss": float("nan") if diverged else train_loss,
+                    }
+                )
     return ExperimentResult({"table": pd.DataFrame(rows)})
 
 
@@ -67,14 +84,24 @@ def fig1_summary(runs: pd.DataFrame) -> pd.DataFrame:
     for B, group in runs.groupby("B"):
         mean_val = group.groupby(["optimizer", "eta"])["val_acc"].mean()
         best = {o: float(mean_val[o].idxmax()) for o in ("SGD", "SGDM")}
-        pick = {"SGDM": ("SGDM", best["SGDM"]), "SGD_at_eta_star": ("SGD", best["SGDM"]),
-                "SGD_own_best": ("SGD", best["SGD"])}  # fmt: skip
+        pick = {
+            "SGDM": ("SGDM", best["SGDM"]),
+            "SGD_at_eta_star": ("SGD", best["SGDM"]),
+            "SGD_own_best": ("SGD", best["SGD"]),
+        }
         for label, (opt, eta) in pick.items():
             sel = group[(group["optimizer"] == opt) & (group["eta"] == eta)]
-            rows.append({"B": B, "series": label, "eta": eta,
-                         "test_acc_mean": sel["test_acc"].mean(),
-                         "test_acc_std": sel["test_acc"].std(ddof=1) if len(sel) > 1 else 0.0,
-                         "n_diverged": int(sel["diverged"].sum()), "n_seeds": len(sel)})  # fmt: skip
+            rows.append(
+                {
+                    "B": B,
+                    "series": label,
+                    "eta": eta,
+                    "test_acc_mean": sel["test_acc"].mean(),
+                    "test_acc_std": sel["test_acc"].std(ddof=1) if len(sel) > 1 else 0.0,
+                    "n_diverged": int(sel["diverged"].sum()),
+                    "n_seeds": len(sel),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -98,6 +125,7 @@ def run_E7(cfg: dict, seed: int) -> ExperimentResult:
         else 0.0,
         "gap_points": gap.tolist(),
         "best_eta_sgdm": etas.tolist(),
+        "summary_rows": json_records(summary),
     }
     return ExperimentResult({"table": runs, "summary": summary}, metrics)
 
@@ -107,17 +135,25 @@ def run_E7(cfg: dict, seed: int) -> ExperimentResult:
 
 def _pretrain(c: dict, data, seed: int):
     """Source task: digits 0–4, MLP body + 5-way head, SGDM (3) (spec §6.2)."""
-    from sgdsde.nets import mlp, train
-
     import torch
+
+    from sgdsde.nets import mlp, train
 
     p = c["pretrain"]
     X, y = data["X"][data["y"] < 5], data["y"][data["y"] < 5]
     perm = np.random.default_rng(0).permutation(len(y))
     X, y = torch.as_tensor(X[perm], dtype=torch.float32), torch.as_tensor(y[perm])
     model = mlp([64, *c["widths"]], 5, seed)
-    train(model, X, y, eta=p["eta"], beta=p["beta"], B=p["batch"],
-          multipliers=np.ones(p["steps"]), seed=seed + 1)  # fmt: skip
+    train(
+        model,
+        X,
+        y,
+        eta=p["eta"],
+        beta=p["beta"],
+        B=p["batch"],
+        multipliers=np.ones(p["steps"]),
+        seed=seed + 1,
+    )
     return model[:-1]  # the body: every layer but the head
 
 
@@ -161,20 +197,45 @@ def run_E8_run(cfg: dict, seed: int) -> ExperimentResult:
             f_tr, f_te = body(Xtr), body(Xte)
             means = torch.stack([f_tr[ytr == k].mean(0) for k in range(5)])
             ncm = float((torch.cdist(f_te, means).argmin(1) == yte).float().mean())
-        rows.append({"K": K, "data_seed": data_seed, "method": "no-fine-tune baseline",
-                     "B": 0, "eta": 0.0, "dev_acc": float("nan"), "test_acc": ncm})  # fmt: skip
+        rows.append(
+            {
+                "K": K,
+                "data_seed": data_seed,
+                "method": "no-fine-tune baseline",
+                "B": 0,
+                "eta": 0.0,
+                "dev_acc": float("nan"),
+                "test_acc": ncm,
+            }
+        )
         for B in c["batch_sizes"]:
             steps = max(1, round(c["epochs"] * len(ytr) / B))
             for eta in c["eta_grid"]:
                 for name, beta in (("SGD", 0.0), ("SGDM", c["beta"])):
                     torch.manual_seed(data_seed)
                     model = nn.Sequential(copy.deepcopy(body), nn.Linear(c["widths"][-1], 5))
-                    diverged, _ = train(model, Xtr, ytr, eta=eta, beta=beta, B=min(B, len(ytr)),
-                                        multipliers=np.ones(steps), seed=data_seed)  # fmt: skip
+                    diverged, _ = train(
+                        model,
+                        Xtr,
+                        ytr,
+                        eta=eta,
+                        beta=beta,
+                        B=min(B, len(ytr)),
+                        multipliers=np.ones(steps),
+                        seed=data_seed,
+                    )
                     dev, test = evaluate(model, Xdv, ydv)[1], evaluate(model, Xte, yte)[1]
-                    rows.append({"K": K, "data_seed": data_seed, "method": name, "B": B,
-                                 "eta": eta, "dev_acc": 0.0 if diverged else dev,
-                                 "test_acc": 0.0 if diverged else test})  # fmt: skip
+                    rows.append(
+                        {
+                            "K": K,
+                            "data_seed": data_seed,
+                            "method": name,
+                            "B": B,
+                            "eta": eta,
+                            "dev_acc": 0.0 if diverged else dev,
+                            "test_acc": 0.0 if diverged else test,
+                        }
+                    )
     return ExperimentResult({"table": pd.DataFrame(rows)})
 
 
@@ -203,6 +264,7 @@ def run_E8(cfg: dict, seed: int) -> ExperimentResult:
         metrics[f"K={K}/difference_points"] = float(100 * (sgdm.mean() - sgd.mean()))
         p = ttest_rel(sgdm, sgd).pvalue if np.any(sgdm != sgd) else 1.0
         metrics[f"K={K}/paired_t_pvalue"] = float(p)
+    metrics["summary_rows"] = json_records(summary)
     return ExperimentResult({"table": runs, "selected": chosen, "summary": summary}, metrics)
 
 
@@ -226,20 +288,51 @@ def run_E9_run(cfg: dict, seed: int) -> ExperimentResult:
     for s in c["seeds"]:
         for name, beta in (("SGD", 0.0), ("SGDM", c["beta"])):
             model = mlp([64, *c["widths"]], 10, seed + s)
-            diverged, curve = train(model, data.X_train, data.y_train, eta=eta, beta=beta,
-                                    B=c["batch"], multipliers=mult, seed=seed + 1000 + s,
-                                    ell=ell, divergence=c["divergence"], record_every=every,
-                                    evaluate_on=(data.X_test, data.y_test))  # fmt: skip
-            train_loss = float("inf") if diverged else evaluate(model, data.X_train, data.y_train)[0]
+            diverged, curve = train(
+                model,
+                data.X_train,
+                data.y_train,
+                eta=eta,
+                beta=beta,
+                B=c["batch"],
+                multipliers=mult,
+                seed=seed + 1000 + s,
+                ell=ell,
+                divergence=c["divergence"],
+                record_every=every,
+                evaluate_on=(data.X_test, data.y_test),
+            )
+            train_loss = (
+                float("inf") if diverged else evaluate(model, data.X_train, data.y_train)[0]
+            )
             test_loss, test_acc = evaluate(model, data.X_test, data.y_test)
-            rows.append({"ell": ell, "eta": eta, "seed": s, "optimizer": name,
-                         "diverged": bool(diverged), "train_loss": train_loss,
-                         "test_nll": float("nan") if diverged else test_loss,
-                         "test_acc": 0.0 if diverged else test_acc})  # fmt: skip
-            curves += [{"ell": ell, "eta": eta, "seed": s, "optimizer": name, "step": k,
-                        "effective_epoch": k / (ell * per_epoch), "train_loss": tl,
-                        "train_acc": ta, "test_nll": vl, "test_acc": va}
-                       for k, tl, ta, vl, va in curve]  # fmt: skip
+            rows.append(
+                {
+                    "ell": ell,
+                    "eta": eta,
+                    "seed": s,
+                    "optimizer": name,
+                    "diverged": bool(diverged),
+                    "train_loss": train_loss,
+                    "test_nll": float("nan") if diverged else test_loss,
+                    "test_acc": 0.0 if diverged else test_acc,
+                }
+            )
+            curves += [
+                {
+                    "ell": ell,
+                    "eta": eta,
+                    "seed": s,
+                    "optimizer": name,
+                    "step": k,
+                    "effective_epoch": k / (ell * per_epoch),
+                    "train_loss": tl,
+                    "train_acc": ta,
+                    "test_nll": vl,
+                    "test_acc": va,
+                }
+                for k, tl, ta, vl, va in curve
+            ]
     return ExperimentResult({"table": pd.DataFrame(rows), "curves": pd.DataFrame(curves)})
 
 
@@ -256,14 +349,25 @@ def run_E9(cfg: dict, seed: int) -> ExperimentResult:
         by = {o: g.sort_values("seed") for o, g in group.groupby("optimizer")}
         loss = {o: np.exp(np.log(g["train_loss"].to_numpy()).mean()) for o, g in by.items()}
         acc = {o: g["test_acc"].to_numpy() for o, g in by.items()}
-        rows.append({"eta": eta, "ell": ell, "train_loss_SGD": loss["SGD"],
-                     "train_loss_SGDM": loss["SGDM"], "R": loss["SGD"] / loss["SGDM"],
-                     "log_R": float(np.log(loss["SGD"] / loss["SGDM"])),
-                     "test_acc_SGD": acc["SGD"].mean(), "test_acc_SGDM": acc["SGDM"].mean(),
-                     "test_acc_gap_points": 100 * (acc["SGDM"] - acc["SGD"]).mean(),
-                     "test_acc_gap_se": 100 * (acc["SGDM"] - acc["SGD"]).std(ddof=1)
-                     / np.sqrt(len(acc["SGD"])) if len(acc["SGD"]) > 1 else float("nan"),
-                     "sgd_diverged": int(by["SGD"]["diverged"].sum())})  # fmt: skip
+        rows.append(
+            {
+                "eta": eta,
+                "ell": ell,
+                "train_loss_SGD": loss["SGD"],
+                "train_loss_SGDM": loss["SGDM"],
+                "R": loss["SGD"] / loss["SGDM"],
+                "log_R": float(np.log(loss["SGD"] / loss["SGDM"])),
+                "test_acc_SGD": acc["SGD"].mean(),
+                "test_acc_SGDM": acc["SGDM"].mean(),
+                "test_acc_gap_points": 100 * (acc["SGDM"] - acc["SGD"]).mean(),
+                "test_acc_gap_se": 100
+                * (acc["SGDM"] - acc["SGD"]).std(ddof=1)
+                / np.sqrt(len(acc["SGD"]))
+                if len(acc["SGD"]) > 1
+                else float("nan"),
+                "sgd_diverged": int(by["SGD"]["diverged"].sum()),
+            }
+        )
     summary = pd.DataFrame(rows)
     metrics = {}
     for eta, group in summary.groupby("eta"):
@@ -271,9 +375,8 @@ def run_E9(cfg: dict, seed: int) -> ExperimentResult:
         abs_log = np.minimum(group["log_R"].abs().to_numpy(), _LOG_R_CAP)
         key = f"eta={eta:g}"
         metrics[f"{key}/abs_log_R_max_increase"] = float(np.diff(abs_log).max())
-        metrics[f"{key}/abs_log_R_ratio_last_first"] = float(
-            abs_log[-1] / abs_log[0]
-        )
+        metrics[f"{key}/abs_log_R_ratio_last_first"] = float(abs_log[-1] / abs_log[0])
         metrics[f"{key}/log_R"] = np.minimum(group["log_R"].to_numpy(), _LOG_R_CAP).tolist()
         metrics[f"{key}/test_acc_gap_points"] = group["test_acc_gap_points"].tolist()
+    metrics["summary_rows"] = json_records(summary)
     return ExperimentResult({"table": runs, "summary": summary}, metrics)

@@ -21,3 +21,14 @@ def one_minus_beta(cfg: dict, eta: float, alpha: float) -> float:
 def chunks(n: int, size: int):
     """``(start, stop)`` of consecutive chunks of at most ``size`` paths."""
     return [(s, min(s + size, n)) for s in range(0, n, size)]
+
+
+def json_records(table) -> list[dict]:
+    """A table's rows as JSON-ready dicts for metrics.json (non-finite floats become None)."""
+
+    def clean(v):
+        if isinstance(v, np.generic):
+            v = v.item()
+        return None if isinstance(v, float) and not np.isfinite(v) else v
+
+    return [{k: clean(v) for k, v in row.items()} for row in table.to_dict("records")]

@@ -48,10 +48,12 @@ def run_E1(cfg: dict, seed: int) -> ExperimentResult:
         x_s, m_s, x_p, m_p = x0, m0_std, x0, m0
         err = 0.0
         for k in range(K):
-            x_s, m_s = standard_step(x_s, m_s, gamma[k], mu[k], tau[k],
-                                     problem.sample_gradient(x_s, sigma, xi[k]))  # fmt: skip
-            x_p, m_p = sgdm_step(x_p, m_p, eta[k], beta[k],
-                                 problem.sample_gradient(x_p, sigma, xi[k]))  # fmt: skip
+            x_s, m_s = standard_step(
+                x_s, m_s, gamma[k], mu[k], tau[k], problem.sample_gradient(x_s, sigma, xi[k])
+            )
+            x_p, m_p = sgdm_step(
+                x_p, m_p, eta[k], beta[k], problem.sample_gradient(x_p, sigma, xi[k])
+            )
             err = max(err, float(np.abs(x_s - x_p).max()))
             rows.append({"case": f"lemma_A2_z0={z0:g}", "k": k + 1, "error": err})
         metrics[f"lemma_A2_z0={z0:g}_max_error"] = err
@@ -126,8 +128,9 @@ def run_E2(cfg: dict, seed: int) -> ExperimentResult:
         x, m = sgdm_step(x, m, eta[k], beta[k], g)
         x_tilde_next = x - (offset[k + 1] if k + 1 < K else 0.0) * m
         err = max(err, float(np.abs(x_tilde_next - x_tilde + eta_bar[k] * g).max()))
-        rows.append({"k": k, "eta": eta[k], "beta": beta[k], "eta_bar": eta_bar[k],
-                     "identity_error": err})  # fmt: skip
+        rows.append(
+            {"k": k, "eta": eta[k], "beta": beta[k], "eta_bar": eta_bar[k], "identity_error": err}
+        )
     const = averaged_lr(np.full(K, c["constant"]["eta"]), np.full(K, c["constant"]["beta"]))
     metrics = {
         "identity_max_error": err,
@@ -156,10 +159,18 @@ def run_E3(cfg: dict, seed: int) -> ExperimentResult:
                 g = grad + sigma * root * Z
                 exact = float(W @ problem.value(x - e * g)) - float(problem.value(x))
                 terms = descent_terms(e, sigma, grad, hess, np.diag(root**2))
-                rows.append({"point": f"p{i + 1}", "x": f"({x[0]:g}, {x[1]:g})", "scaling": scaling, "eta": e,
-                             "exact": exact, **terms,
-                             "residual3": exact - sum(terms.values()),
-                             "residual2": exact - terms["descent"] - terms["noise"]})  # fmt: skip
+                rows.append(
+                    {
+                        "point": f"p{i + 1}",
+                        "x": f"({x[0]:g}, {x[1]:g})",
+                        "scaling": scaling,
+                        "eta": e,
+                        "exact": exact,
+                        **terms,
+                        "residual3": exact - sum(terms.values()),
+                        "residual2": exact - terms["descent"] - terms["noise"],
+                    }
+                )
     table = pd.DataFrame(rows)
     for (point, scaling), group in table.groupby(["point", "scaling"]):
         tail = group.nsmallest(c["fit_points"], "eta")
@@ -204,8 +215,16 @@ def _ladder_rows(c: dict, alpha: float, schedule: str) -> list[dict]:
     rows = []
     for j, eta in enumerate(eta_ladder(c["eta0"], j_max)):
         for reference, (final, worst) in _thm45_gaps(c, eta, alpha, schedule).items():
-            rows.append({"alpha": alpha, "j": j, "eta": eta, "reference": reference,
-                         "gap_final": final, "gap_max": worst})  # fmt: skip
+            rows.append(
+                {
+                    "alpha": alpha,
+                    "j": j,
+                    "eta": eta,
+                    "reference": reference,
+                    "gap_final": final,
+                    "gap_max": worst,
+                }
+            )
     return rows
 
 
@@ -221,7 +240,9 @@ def _slope_metrics(table: pd.DataFrame, fit_points: int, prefix: str) -> dict:
         metrics[f"{key}/gap_final_slope_last4"] = fit_loglog_slope(
             last4["eta"], last4["gap_final"]
         ).slope
-        metrics[f"{key}/gap_ratio"] = float(group["gap_final"].iloc[0] / group["gap_final"].iloc[-1])
+        metrics[f"{key}/gap_ratio"] = float(
+            group["gap_final"].iloc[0] / group["gap_final"].iloc[-1]
+        )
         metrics[f"{key}/gap_smallest_eta"] = float(group["gap_final"].iloc[0])
     return metrics
 
@@ -263,6 +284,8 @@ def run_E4d(cfg: dict, seed: int) -> ExperimentResult:
         rows.append({"ell": ell, "gap_final": float(abs(sgdm[-1] - sgd[-1]))})
     table = pd.DataFrame(rows)
     tail = table[table["ell"] >= c["fit_from"]]
-    metrics = {"ell_slope": fit_loglog_slope(tail["ell"], tail["gap_final"]).slope,
-               "gaps": table["gap_final"].tolist()}  # fmt: skip
+    metrics = {
+        "ell_slope": fit_loglog_slope(tail["ell"], tail["gap_final"]).slope,
+        "gaps": table["gap_final"].tolist(),
+    }
     return ExperimentResult({"table": table}, metrics)

@@ -13,7 +13,7 @@ from scipy.stats import wasserstein_distance
 
 from sgdsde.checks import require_finite
 from sgdsde.experiments import ExperimentResult
-from sgdsde.experiments.marginal_momentum.common import PAPER, chunks, eta_ladder
+from sgdsde.experiments.marginal_momentum.common import PAPER, chunks, eta_ladder, json_records
 from sgdsde.momentum_forms import (
     averaged_lr,
     descent_terms,
@@ -64,17 +64,26 @@ def run_E0(cfg: dict, seed: int) -> ExperimentResult:
         metrics[f"{name}_z"] = _z(est, exact[name])
     step_z = []
     for k, parts in steps.items():
-        est, value = variance_with_se(np.concatenate(parts)), warmup_step_variance_sgdm(
-            eta, sigma, beta, k
+        est, value = (
+            variance_with_se(np.concatenate(parts)),
+            warmup_step_variance_sgdm(eta, sigma, beta, k),
         )
-        rows.append({"quantity": "sgdm_step_variance", "k": k, "mc": est.mean, "se": est.se,
-                     "exact": float(value)})  # fmt: skip
+        rows.append(
+            {
+                "quantity": "sgdm_step_variance",
+                "k": k,
+                "mc": est.mean,
+                "se": est.se,
+                "exact": float(value),
+            }
+        )
         step_z.append(_z(est, float(value)))
     metrics["sgdm_step_variance_z"] = step_z
     for name, samples in (("sgd_mean", x_sgd), ("sgdm_mean", x_sgdm)):
         est = mean_with_se(samples)
-        rows.append({"quantity": name, "k": n, "mc": est.mean, "se": est.se,
-                     "exact": -n * eta * mean_g})  # fmt: skip
+        rows.append(
+            {"quantity": name, "k": n, "mc": est.mean, "se": est.se, "exact": -n * eta * mean_g}
+        )
         metrics[f"{name}_z"] = _z(est, -n * eta * mean_g)
     # the variance gap is O(η²σ²/(1−β)) for every n: gap / (2βη²σ²/(1−β)) < 1
     n_grid = np.unique(np.geomspace(1, c["gap_horizon"], 60).astype(int))
@@ -82,12 +91,23 @@ def run_E0(cfg: dict, seed: int) -> ExperimentResult:
     bound = 2 * beta * eta**2 * sigma**2 / (1 - beta)
     metrics["variance_gap_over_bound"] = float(gap.max() / bound)
     metrics["variance_gap_min"] = float(gap.min())
-    curve = pd.DataFrame({"n": n_grid, "sgd_variance": n_grid * eta**2 * sigma**2,
-                          "sgdm_variance": n_grid * eta**2 * sigma**2 - gap,
-                          "gap_bound": bound})  # fmt: skip
+    curve = pd.DataFrame(
+        {
+            "n": n_grid,
+            "sgd_variance": n_grid * eta**2 * sigma**2,
+            "sgdm_variance": n_grid * eta**2 * sigma**2 - gap,
+            "gap_bound": bound,
+        }
+    )
     k = np.arange(n)
-    step_curve = pd.DataFrame({"k": k, "sgdm_step_variance": warmup_step_variance_sgdm(
-        eta, sigma, beta, k), "sgd_step_variance": eta**2 * sigma**2})  # fmt: skip
+    step_curve = pd.DataFrame(
+        {
+            "k": k,
+            "sgdm_step_variance": warmup_step_variance_sgdm(eta, sigma, beta, k),
+            "sgd_step_variance": eta**2 * sigma**2,
+        }
+    )
+    metrics["rows"] = json_records(pd.DataFrame(rows))
     return ExperimentResult(
         {"table": pd.DataFrame(rows), "curve": curve, "step_curve": step_curve}, metrics
     )
@@ -125,8 +145,17 @@ def run_E4b(cfg: dict, seed: int) -> ExperimentResult:
             x, y = np.concatenate(ends, axis=1)
             for name, h in _TEST_FUNCTIONS.items():
                 gap = weak_error(h(x), h(y), coupled=True)
-                rows.append({"alpha": alpha, "j": j, "eta": eta, "beta": beta,
-                             "test_function": name, "gap": gap.mean, "se": gap.se})  # fmt: skip
+                rows.append(
+                    {
+                        "alpha": alpha,
+                        "j": j,
+                        "eta": eta,
+                        "beta": beta,
+                        "test_function": name,
+                        "gap": gap.mean,
+                        "se": gap.se,
+                    }
+                )
     table = pd.DataFrame(rows)
     metrics = {}
     for (alpha, name), group in table.groupby(["alpha", "test_function"]):
@@ -175,8 +204,10 @@ def _lam_sq_integral(spec: dict | None, t: float) -> float:
     if spec is None:
         return t
     edges = [0.0, *spec["switch"], np.inf]
-    return sum(v**2 * max(0.0, min(t, b) - a)
-               for v, a, b in zip(spec["values"], edges[:-1], edges[1:], strict=True))  # fmt: skip
+    return sum(
+        v**2 * max(0.0, min(t, b) - a)
+        for v, a, b in zip(spec["values"], edges[:-1], edges[1:], strict=True)
+    )
 
 
 def _toy_algorithms(eta: float, beta_fixed: float, K: int, lam) -> dict:
@@ -227,35 +258,75 @@ def run_E5(cfg: dict, seed: int) -> ExperimentResult:
         lam = _schedule(spec.get("schedule"))
         ref = None
         if spec["sigma_iso"] > 0:
-            ref = toy_slow_sde(D0, c["sigma_label"], spec["sigma_iso"], lam, max(c["checkpoints"]),
-                               c["reference"]["dt"], c["reference"]["n_paths"],
-                               rng(seed, PAPER, "E5", case, "reference"), c["checkpoints"])  # fmt: skip
-        for j, eta in enumerate(eta_ladder(c["eta0"], spec["j_max"])):
+            ref = toy_slow_sde(
+                D0,
+                c["sigma_label"],
+                spec["sigma_iso"],
+                lam,
+                max(c["checkpoints"]),
+                c["reference"]["dt"],
+                c["reference"]["n_paths"],
+                rng(seed, PAPER, "E5", case, "reference"),
+                c["checkpoints"],
+            )
+        for j, eta in enumerate(eta_ladder(spec.get("eta0", c["eta0"]), spec["j_max"])):
             ks = {t: round(t / eta**2) for t in c["checkpoints"]}
             K = max(ks.values())
             algorithms = _toy_algorithms(eta, c["beta"], K, lam)
-            names, D, dist = _simulate_toy(toy, x0, algorithms, K, spec["n_paths"], set(ks.values()),
-                                           rng(seed, PAPER, "E5", case, j))  # fmt: skip
+            names, D, dist = _simulate_toy(
+                toy,
+                x0,
+                algorithms,
+                K,
+                spec["n_paths"],
+                set(ks.values()),
+                rng(seed, PAPER, "E5", case, j),
+            )
             for t, k in ks.items():
                 if ref is None:
-                    target = Estimate(float(toy_label_noise_limit(
-                        D0, c["sigma_label"], _lam_sq_integral(spec.get("schedule"), t))), 0.0)
+                    target = Estimate(
+                        float(
+                            toy_label_noise_limit(
+                                D0, c["sigma_label"], _lam_sq_integral(spec.get("schedule"), t)
+                            )
+                        ),
+                        0.0,
+                    )
                     target_sd = 0.0
                 else:
                     target, target_sd = mean_with_se(ref[t]), float(ref[t].std(ddof=1))
                 for a, name in enumerate(names):
                     est = mean_with_se(D[k][a])
-                    rows.append({"case": case, "j": j, "eta": eta, "t": t, "algorithm": name,
-                                 "mean_D": est.mean, "se": float(np.hypot(est.se, target.se)),
-                                 "sd_D": float(D[k][a].std(ddof=1)), "reference": target.mean,
-                                 "reference_sd": target_sd, "error": est.mean - target.mean,
-                                 "dist_over_sqrt_eta": float(dist[k][a] / np.sqrt(eta))})  # fmt: skip
+                    rows.append(
+                        {
+                            "case": case,
+                            "j": j,
+                            "eta": eta,
+                            "t": t,
+                            "algorithm": name,
+                            "mean_D": est.mean,
+                            "se": float(np.hypot(est.se, target.se)),
+                            "sd_D": float(D[k][a].std(ddof=1)),
+                            "reference": target.mean,
+                            "reference_sd": target_sd,
+                            "error": est.mean - target.mean,
+                            "dist_over_sqrt_eta": float(dist[k][a] / np.sqrt(eta)),
+                        }
+                    )
                     samples[(case, j, t, name)] = D[k][a]
     table = pd.DataFrame(rows)
     metrics = _toy_metrics(table, samples, c)
-    w1 = [{"case": cs, "j": j, "t": t, "algorithm": a,
-           "w1_to_sgd": wasserstein_distance(s, samples[(cs, j, t, "sgd")])}
-          for (cs, j, t, a), s in samples.items() if a in ("sgdm_fixed", "sgdm_sqrt")]  # fmt: skip
+    w1 = [
+        {
+            "case": cs,
+            "j": j,
+            "t": t,
+            "algorithm": a,
+            "w1_to_sgd": wasserstein_distance(s, samples[(cs, j, t, "sgd")]),
+        }
+        for (cs, j, t, a), s in samples.items()
+        if a in ("sgdm_fixed", "sgdm_sqrt")
+    ]
     w1 = pd.DataFrame(w1)
     for (case, t, a), group in w1.groupby(["case", "t", "algorithm"]):
         if c["cases"][case]["sigma_iso"] > 0:

@@ -36,15 +36,34 @@ def run_E10(cfg: dict, seed: int) -> ExperimentResult:
                 torch.manual_seed(seed + s)
                 model = resnet_cifar(c["depth"])
                 model.train()
-                diverged, _ = train(model, X_tr, y_tr, eta=c["eta"], beta=beta, B=c["batch"],
-                                    multipliers=mult, seed=seed + 1000 + s, ell=ell)  # fmt: skip
+                diverged, _ = train(
+                    model,
+                    X_tr,
+                    y_tr,
+                    eta=c["eta"],
+                    beta=beta,
+                    B=c["batch"],
+                    multipliers=mult,
+                    seed=seed + 1000 + s,
+                    ell=ell,
+                )
                 model.eval()
                 loss, acc = evaluate(model, X_te, y_te)
-                rows.append({"ell": ell, "seed": s, "optimizer": name, "steps": len(mult),
-                             "diverged": bool(diverged), "test_loss": loss,
-                             "test_acc": 0.0 if diverged else acc})  # fmt: skip
+                rows.append(
+                    {
+                        "ell": ell,
+                        "seed": s,
+                        "optimizer": name,
+                        "steps": len(mult),
+                        "diverged": bool(diverged),
+                        "test_loss": loss,
+                        "test_acc": 0.0 if diverged else acc,
+                    }
+                )
     table = pd.DataFrame(rows)
     gap = table.pivot_table(index="ell", columns="optimizer", values="test_acc")
-    metrics = {"test_acc_gap_points": (100 * (gap["SGDM"] - gap["SGD"])).tolist(),
-               "ells": [float(v) for v in np.asarray(gap.index)]}  # fmt: skip
+    metrics = {
+        "test_acc_gap_points": (100 * (gap["SGDM"] - gap["SGD"])).tolist(),
+        "ells": [float(v) for v in np.asarray(gap.index)],
+    }
     return ExperimentResult({"table": table}, metrics)
