@@ -51,8 +51,15 @@ ax = axes[0]
 ax.plot(step_curve["k"], step_curve["sgdm_step_variance"], label="SGDM, closed form")
 ax.axhline(step_curve["sgd_step_variance"].iloc[0], color="C1", label="SGD, η²σ²")
 mc = e0[e0["quantity"] == "sgdm_step_variance"]
-ax.errorbar(mc["k"], mc["mc"], yerr=Z95 * mc["se"], fmt="o", color="k", ms=4,
-            label="SGDM, Monte Carlo (95 %)")
+ax.errorbar(
+    mc["k"],
+    mc["mc"],
+    yerr=Z95 * mc["se"],
+    fmt="o",
+    color="k",
+    ms=4,
+    label="SGDM, Monte Carlo (95 %)",
+)
 ax.set(yscale="log", xlabel="step k", ylabel="Var(x_{k+1} − x_k)", title="per-step variance")
 ax.legend(fontsize=8)
 ax = axes[1]
@@ -71,39 +78,82 @@ for alpha, group in e4a.groupby("alpha"):
     for reference, style in (("eta_bar", "-o"), ("wrong_lr", ":")):
         rows = group[group["reference"] == reference].sort_values("eta")
         label = f"α = {alpha:g}" if reference == "eta_bar" else None
-        ax.plot(rows["eta"], rows["gap_final"], style, ms=3, label=label,
-                color=f"C{int(alpha * 4)}", lw=1.2 if reference == "eta_bar" else 0.8)
+        ax.plot(
+            rows["eta"],
+            rows["gap_final"],
+            style,
+            ms=3,
+            label=label,
+            color=f"C{int(alpha * 4)}",
+            lw=1.2 if reference == "eta_bar" else 0.8,
+        )
 eta = np.sort(e4a["eta"].unique())
 ax.plot(eta, 0.3 * eta / eta.max(), "k--", lw=0.8, label="∝ η")
-ax.set(xscale="log", yscale="log", xlabel="η (form 3)", ylabel="|E‖x_K‖² gap|, T = 1",
-       title="exact, quadratic (dotted: SGD at η(1−β))")
+ax.set(
+    xscale="log",
+    yscale="log",
+    xlabel="η (form 3)",
+    ylabel="|E‖x_K‖² gap|, T = 1",
+    title="exact, quadratic (dotted: SGD at η(1−β))",
+)
 ax.legend(fontsize=7, ncol=2)
 ax = axes[1]
 for (alpha, h), rows in e4b.groupby(["alpha", "test_function"]):
     if h == "cos":
         continue
     rows = rows.sort_values("eta")
-    ax.errorbar(rows["eta"], rows["gap"].abs(), yerr=Z95 * rows["se"], marker="o", ms=3,
-                capsize=2, label=f"α = {alpha:g}, h = {h}")
-ax.set(xscale="log", yscale="log", xlabel="η", ylabel="|E h(x_K) − E h(y_K)|",
-       title="coupled Monte Carlo, NC2 (95 % bars)")
+    ax.errorbar(
+        rows["eta"],
+        rows["gap"].abs(),
+        yerr=Z95 * rows["se"],
+        marker="o",
+        ms=3,
+        capsize=2,
+        label=f"α = {alpha:g}, h = {h}",
+    )
+ax.set(
+    xscale="log",
+    yscale="log",
+    xlabel="η",
+    ylabel="|E h(x_K) − E h(y_K)|",
+    title="coupled Monte Carlo, NC2 (95 % bars)",
+)
 ax.legend(fontsize=7)
-fig.suptitle("F2 · Theorem 4.5: SGDM and SGD with the same η approximate each other "
-             "(order 1−α observed, (1−α)/2 proven)", y=1.02)
+fig.suptitle(
+    "F2 · Theorem 4.5: SGDM and SGD with the same η approximate each other "
+    "(order 1−α observed, (1−α)/2 proven)",
+    y=1.02,
+)
 save_figure(fig, figure_dir, "F2")
 
 # %%
-labels = {"sgd": "SGD", "sgdm_fixed": "SGDM β = 0.9", "sgdm_sqrt": "SGDM β = 1−√η",
-          "sgdm_alpha1": "SGDM β = 1−η (α = 1)"}
+labels = {
+    "sgd": "SGD",
+    "sgdm_fixed": "SGDM β = 0.9",
+    "sgdm_sqrt": "SGDM β = 1−√η",
+    "sgdm_alpha1": "SGDM β = 1−η (α = 1)",
+}
 fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
 for ax, case in zip(axes[:2], ["label", "label_schedule"], strict=True):
     rows = e5[(e5["case"] == case) & (e5["t"] == 1.0) & e5["algorithm"].isin(labels)]
     for a, g in rows.groupby("algorithm"):
         g = g.sort_values("eta")
-        ax.errorbar(g["eta"], g["error"].abs(), yerr=Z95 * g["se"], marker="o", ms=3,
-                    capsize=2, label=labels[a])
-    ax.set(xscale="log", yscale="log", xlabel="η", ylabel="|E D(1) − slow SDE|",
-           title=f"label noise{', λ_t step' if case == 'label_schedule' else ''}, t = 1")
+        ax.errorbar(
+            g["eta"],
+            g["error"].abs(),
+            yerr=Z95 * g["se"],
+            marker="o",
+            ms=3,
+            capsize=2,
+            label=labels[a],
+        )
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="η",
+        ylabel="|E D(1) − slow SDE|",
+        title=f"label noise{', λ_t step' if case == 'label_schedule' else ''}, t = 1",
+    )
     ax.legend(fontsize=7)
 ax = axes[2]
 for a, g in w1[w1["t"] == 1.0].groupby("algorithm"):
@@ -120,18 +170,30 @@ fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
 ax = axes[0]
 for (alpha, reference), g in e4c.groupby(["alpha", "reference"]):
     g = g.sort_values("eta")
-    ax.plot(g["eta"], g["gap_final"], "o-" if reference == "eta_bar" else "s:", ms=3,
-            color=f"C{int(alpha * 4)}", label=f"α = {alpha:g}, SGD with "
-            + ("η̄_k (Eq. 8)" if reference == "eta_bar" else "η_k (naive)"))
-ax.set(xscale="log", yscale="log", xlabel="η", ylabel="|E‖x_K‖² gap|",
-       title="LR ÷10 at K/2 (exact)")
+    ax.plot(
+        g["eta"],
+        g["gap_final"],
+        "o-" if reference == "eta_bar" else "s:",
+        ms=3,
+        color=f"C{int(alpha * 4)}",
+        label=f"α = {alpha:g}, SGD with "
+        + ("η̄_k (Eq. 8)" if reference == "eta_bar" else "η_k (naive)"),
+    )
+ax.set(
+    xscale="log", yscale="log", xlabel="η", ylabel="|E‖x_K‖² gap|", title="LR ÷10 at K/2 (exact)"
+)
 ax.legend(fontsize=7)
 ax = axes[1]
 ax.plot(e4d["ell"], e4d["gap_final"], "o-", label="exact gap")
 ell = e4d["ell"].to_numpy(dtype=float)
 ax.plot(ell, e4d["gap_final"].iloc[-1] * ell[-1] / ell, "k--", lw=0.8, label="∝ 1/ℓ")
-ax.set(xscale="log", yscale="log", xlabel="SVAG ℓ", ylabel="|E‖x‖² gap|",
-       title="SVAG: LR η/ℓ, ℓK steps (exact)")
+ax.set(
+    xscale="log",
+    yscale="log",
+    xlabel="SVAG ℓ",
+    ylabel="|E‖x‖² gap|",
+    title="SVAG: LR η/ℓ, ℓK steps (exact)",
+)
 ax.legend(fontsize=8)
 fig.suptitle("F4 · the averaged learning rate, and SVAG's shrinking gap", y=1.02)
 save_figure(fig, figure_dir, "F4")

@@ -43,18 +43,30 @@ fig2 = pd.read_parquet(e9_summary)
 curves = pd.concat([pd.read_parquet(p) for p in e9_curves], ignore_index=True)
 
 # %%
-series = {"SGDM": "SGDM at its best η", "SGD_at_eta_star": "SGD at the same η (= γ*/(1−β))",
-          "SGD_own_best": "SGD at its own best η"}
+series = {
+    "SGDM": "SGDM at its best η",
+    "SGD_at_eta_star": "SGD at the same η (= γ*/(1−β))",
+    "SGD_own_best": "SGD at its own best η",
+}
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
 for i, (key, label) in enumerate(series.items()):
     rows = fig1[fig1["series"] == key].sort_values("B")
     x = np.log2(rows["B"]) + (i - 1) * 0.06
-    axes[0].errorbar(x, 100 * rows["test_acc_mean"], yerr=100 * rows["test_acc_std"],
-                     marker="os^"[i], capsize=3, label=label)
+    axes[0].errorbar(
+        x,
+        100 * rows["test_acc_mean"],
+        yerr=100 * rows["test_acc_std"],
+        marker="os^"[i],
+        capsize=3,
+        label=label,
+    )
     if key != "SGD_at_eta_star":
         axes[1].plot(np.log2(rows["B"]), rows["eta"], marker="os^"[i], label=label)
-axes[0].set(xlabel="log₂ batch size", ylabel="test accuracy (%), mean ± std",
-            ylim=(max(0, 100 * fig1["test_acc_mean"].min() - 5), 100))
+axes[0].set(
+    xlabel="log₂ batch size",
+    ylabel="test accuracy (%), mean ± std",
+    ylim=(max(0, 100 * fig1["test_acc_mean"].min() - 5), 100),
+)
 axes[0].legend(fontsize=8)
 axes[1].set(xlabel="log₂ batch size", ylabel="selected η (form 3)", yscale="log")
 axes[1].legend(fontsize=8)
@@ -68,26 +80,45 @@ for eta, rows in fig2.groupby("eta"):
     shown = np.minimum(rows["R"], 1e3)
     axes[0].plot(rows["ell"], shown, "o-", label=f"η = {eta:g}")
     diverged = rows[rows["sgd_diverged"] > 0]
-    axes[0].scatter(diverged["ell"], np.minimum(diverged["R"], 1e3), marker="x", s=80,
-                    color="k", zorder=3)
-    axes[1].errorbar(rows["ell"], rows["test_acc_gap_points"], yerr=1.96 * rows["test_acc_gap_se"],
-                     marker="o", capsize=3, label=f"η = {eta:g}")
+    axes[0].scatter(
+        diverged["ell"], np.minimum(diverged["R"], 1e3), marker="x", s=80, color="k", zorder=3
+    )
+    axes[1].errorbar(
+        rows["ell"],
+        rows["test_acc_gap_points"],
+        yerr=1.96 * rows["test_acc_gap_se"],
+        marker="o",
+        capsize=3,
+        label=f"η = {eta:g}",
+    )
 axes[0].axhline(1, color="0.5", lw=0.8)
-axes[0].set(xscale="log", yscale="log", xlabel="SVAG ℓ", ylabel="R = train loss SGD / SGDM",
-            title="× = SGD diverged (R = ∞, drawn at 10³)")
+axes[0].set(
+    xscale="log",
+    yscale="log",
+    xlabel="SVAG ℓ",
+    ylabel="R = train loss SGD / SGDM",
+    title="× = SGD diverged (R = ∞, drawn at 10³)",
+)
 axes[0].legend(fontsize=8)
 axes[1].axhline(0, color="0.5", lw=0.8)
 axes[1].set(xscale="log", xlabel="SVAG ℓ", ylabel="test acc. SGDM − SGD (points, 95 %)")
 axes[1].legend(fontsize=8)
 eta0 = sorted(curves["eta"].unique())[0]
-shown = curves[(curves["eta"] == eta0) & curves["ell"].isin([curves["ell"].min(),
-                                                             curves["ell"].max()])]
+shown = curves[
+    (curves["eta"] == eta0) & curves["ell"].isin([curves["ell"].min(), curves["ell"].max()])
+]
 shown = shown.assign(run=shown["optimizer"] + ", ℓ = " + shown["ell"].map("{:g}".format))
-sns.lineplot(data=shown, x="effective_epoch", y="train_loss", hue="run", ax=axes[2],
-             errorbar=("ci", 95))
-axes[2].set(yscale="log", xlabel="effective epochs", ylabel="train loss",
-            title=f"η = {eta0:g} (band: 95 % over seeds)")
+sns.lineplot(
+    data=shown, x="effective_epoch", y="train_loss", hue="run", ax=axes[2], errorbar=("ci", 95)
+)
+axes[2].set(
+    yscale="log",
+    xlabel="effective epochs",
+    ylabel="train loss",
+    title=f"η = {eta0:g} (band: 95 % over seeds)",
+)
 axes[2].legend(fontsize=7)
-fig.suptitle("F6 · CPU analogue of Figure 2 (digits MLP, SVAG): the SGD–SGDM gap closes as ℓ "
-             "grows", y=1.02)
+fig.suptitle(
+    "F6 · CPU analogue of Figure 2 (digits MLP, SVAG): the SGD–SGDM gap closes as ℓ grows", y=1.02
+)
 save_figure(fig, figure_dir, "F6")

@@ -31,10 +31,23 @@ def _data(c: dict):
 # ------------------------------------------------------------------ Figure 1 analogue (§6.1)
 
 
+def _train_pair(c: dict, data, seed: int, s: int, eta: float, B: int, mult, **options):
+    """SGD (β = 0) and SGDM (β = c["beta"]) from the same init (``seed + s``) on the same batch
+    order (``seed + 1000 + s``, pitfall 5): yields ``(name, model, diverged, curve)``."""
+    from sgdsde.nets import mlp, train
+
+    for name, beta in (("SGD", 0.0), ("SGDM", c["beta"])):
+        model = mlp([64, *c["widths"]], 10, seed + s)
+        diverged, curve = train(model, data.X_train, data.y_train, eta=eta, beta=beta, B=B,
+                                multipliers=mult, seed=seed + 1000 + s,
+                                divergence=c["divergence"], **options)  # fmt: skip
+        yield name, model, diverged, curve
+
+
 def run_E7_run(cfg: dict, seed: int) -> ExperimentResult:
     """One batch size B of the Figure 1 analogue: SGD and SGDM (β, form 3) over the η grid and
     the seeds, E epochs with linear warm-up and three ×0.1 decays (Goyal et al.)."""
-    from sgdsde.nets import evaluate, mlp, step_schedule, torch_setup, train
+    from sgdsde.nets import evaluate, step_schedule, torch_setup
 
     c, B = cfg["E7"], int(cfg["batch_size"])
     torch_setup(seed)
@@ -44,35 +57,15 @@ def run_E7_run(cfg: dict, seed: int) -> ExperimentResult:
     rows = []
     for s in c["seeds"]:
         for eta in c["eta_grid"]:
-            for name, beta in (("SGD", 0.0), ("SGDM", c["beta"])):
-                model = mlp([64, *c["widths"]], 10, seed + s)
-                diverged, _ = train(
-                    model,
-                    data.X_train,
-                    data.y_train,
-                    eta=eta,
-                    beta=beta,
-                    B=B,
-                    multipliers=mult,
-                    seed=seed + 1000 + s,
-                    divergence=c["divergence"],
-                )
+            for name, model, diverged, _ in _train_pair(c, data, seed, s, eta, B, mult):
                 val = evaluate(model, data.X_val, data.y_val)
                 test = evaluate(model, data.X_test, data.y_test)
                 train_loss = evaluate(model, data.X_train, data.y_train)[0]
-                rows.append(
-                    {
-                        "B": B,
-                        "steps": K,
-                        "seed": s,
-                        "eta": eta,
-                        "optimizer": name,
-                        "diverged": bool(diverged),
-                        "val_acc": 0.0 if diverged else val[1],
-                        "test_acc": 0.0 if diverged else test[1],
-                        "train_loss": float("nan") if diverged else train_loss,
-                    }
-                )
+                rows.append({"B": B, "steps": K, "seed": s, "eta": eta, "optimizer": name,
+                             "diverged": bool(diverged),
+                             "val_acc": 0.0 if diverged else val[1],
+                             "test_acc": 0.0 if diverged else test[1],
+                             "train_loss": float("nan") if diverged else train_loss})  # fmt: skip
     return ExperimentResult({"table": pd.DataFrame(rows)})
 
 
@@ -275,7 +268,7 @@ def run_E9_run(cfg: dict, seed: int) -> ExperimentResult:
     """One (ℓ, η) of the Figure 2 analogue: SGD and SGDM (β fixed) with SVAG ℓ, LR η/ℓ, ℓ·K
     steps, ×0.1 decays at the same fractions of the run (original-time units), every seed;
     curves against effective epochs ``steps/(ℓ·steps per epoch)``."""
-    from sgdsde.nets import evaluate, mlp, step_schedule, torch_setup, train
+    from sgdsde.nets import evaluate, step_schedule, torch_setup
 
     c, ell, eta = cfg["E9"], float(cfg["ell"]), float(cfg["eta"])
     torch_setup(seed)
@@ -286,22 +279,9 @@ def run_E9_run(cfg: dict, seed: int) -> ExperimentResult:
     every = max(1, K // c["n_records"])
     rows, curves = [], []
     for s in c["seeds"]:
-        for name, beta in (("SGD", 0.0), ("SGDM", c["beta"])):
-            model = mlp([64, *c["widths"]], 10, seed + s)
-            diverged, curve = train(
-                model,
-                data.X_train,
-                data.y_train,
-                eta=eta,
-                beta=beta,
-                B=c["batch"],
-                multipliers=mult,
-                seed=seed + 1000 + s,
-                ell=ell,
-                divergence=c["divergence"],
-                record_every=every,
-                evaluate_on=(data.X_test, data.y_test),
-            )
+        pair = _train_pair(c, data, seed, s, eta, c["batch"], mult, ell=ell, record_every=every,
+                           evaluate_on=(data.X_test, data.y_test))  # fmt: skip
+        for name, model, diverged, curve in pair:
             train_loss = (
                 float("inf") if diverged else evaluate(model, data.X_train, data.y_train)[0]
             )
