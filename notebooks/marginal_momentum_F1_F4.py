@@ -45,6 +45,20 @@ e4a, e4b, e4c, e4d = (pd.read_parquet(p) for p in (e4a_table, e4b_table, e4c_tab
 e5, w1 = pd.read_parquet(e5_table), pd.read_parquet(e5_w1)
 Z95 = 1.96
 
+
+def mc_errorbars(ax, rows, y, label):
+    """|rows[y]| against η with 95 % Monte-Carlo bars from rows["se"]."""
+    rows = rows.sort_values("eta")
+    ax.errorbar(rows["eta"], rows[y].abs(), yerr=Z95 * rows["se"], marker="o", ms=3, capsize=2,
+                label=label)  # fmt: skip
+
+
+def loglog(ax, xlabel, ylabel, title, fontsize=7):
+    ax.set(xscale="log", yscale="log", xlabel=xlabel, ylabel=ylabel, title=title)
+    ax.xaxis.set_minor_formatter(plt.NullFormatter())
+    ax.legend(fontsize=fontsize)
+
+
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
 ax = axes[0]
@@ -89,36 +103,18 @@ for alpha, group in e4a.groupby("alpha"):
         )
 eta = np.sort(e4a["eta"].unique())
 ax.plot(eta, 0.3 * eta / eta.max(), "k--", lw=0.8, label="∝ η")
-ax.set(
-    xscale="log",
-    yscale="log",
-    xlabel="η (form 3)",
-    ylabel="|E‖x_K‖² gap|, T = 1",
-    title="exact, quadratic (dotted: SGD at η(1−β))",
+loglog(
+    ax,
+    "η (form 3)",
+    "|E‖x_K‖² gap|, T = 1",
+    "exact, quadratic (dotted: SGD at η(1−β))",
 )
 ax.legend(fontsize=7, ncol=2)
 ax = axes[1]
 for (alpha, h), rows in e4b.groupby(["alpha", "test_function"]):
-    if h == "cos":
-        continue
-    rows = rows.sort_values("eta")
-    ax.errorbar(
-        rows["eta"],
-        rows["gap"].abs(),
-        yerr=Z95 * rows["se"],
-        marker="o",
-        ms=3,
-        capsize=2,
-        label=f"α = {alpha:g}, h = {h}",
-    )
-ax.set(
-    xscale="log",
-    yscale="log",
-    xlabel="η",
-    ylabel="|E h(x_K) − E h(y_K)|",
-    title="coupled Monte Carlo, NC2 (95 % bars)",
-)
-ax.legend(fontsize=7)
+    if h != "cos":
+        mc_errorbars(ax, rows, "gap", f"α = {alpha:g}, h = {h}")
+loglog(ax, "η", "|E h(x_K) − E h(y_K)|", "coupled Monte Carlo, NC2 (95 % bars)")
 fig.suptitle(
     "F2 · Theorem 4.5: SGDM and SGD with the same η approximate each other "
     "(order 1−α observed, (1−α)/2 proven)",
@@ -137,30 +133,17 @@ fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
 for ax, case in zip(axes[:2], ["label", "label_schedule"], strict=True):
     rows = e5[(e5["case"] == case) & (e5["t"] == 1.0) & e5["algorithm"].isin(labels)]
     for a, g in rows.groupby("algorithm"):
-        g = g.sort_values("eta")
-        ax.errorbar(
-            g["eta"],
-            g["error"].abs(),
-            yerr=Z95 * g["se"],
-            marker="o",
-            ms=3,
-            capsize=2,
-            label=labels[a],
-        )
-    ax.set(
-        xscale="log",
-        yscale="log",
-        xlabel="η",
-        ylabel="|E D(1) − slow SDE|",
-        title=f"label noise{', λ_t step' if case == 'label_schedule' else ''}, t = 1",
-    )
-    ax.legend(fontsize=7)
+        mc_errorbars(ax, g, "error", labels[a])
+    schedule = ", λ_t step" if case == "label_schedule" else ""
+    loglog(ax, "η", "|E D(1) − slow SDE|", f"label noise{schedule}, t = 1")
 ax = axes[2]
-for a, g in w1[w1["t"] == 1.0].groupby("algorithm"):
-    g = g.merge(e5[["j", "eta"]].drop_duplicates(), on="j").sort_values("eta")
+iso = e5[e5["case"] == "isotropic"][["j", "eta"]].drop_duplicates()
+for a, g in w1[(w1["t"] == 1.0) & (w1["case"] == "isotropic")].groupby("algorithm"):
+    g = g.merge(iso, on="j").sort_values("eta")
     ax.plot(g["eta"], g["w1_to_sgd"], "o-", ms=3, label=f"W1(SGD, {labels[a]})")
 ax.axhline(0.06, color="k", ls="--", lw=0.8, label="pass bound 0.06")
 ax.set(xscale="log", xlabel="η", ylabel="Wasserstein-1 of D(1)", title="σ_I = 0.5, t = 1")
+ax.xaxis.set_minor_formatter(plt.NullFormatter())
 ax.legend(fontsize=7)
 fig.suptitle("F3 · Theorem 5.5: SGD and SGDM follow the same slow SDE on O(1/η²) steps", y=1.02)
 save_figure(fig, figure_dir, "F3")
@@ -193,7 +176,7 @@ ax.set(
     xlabel="SVAG ℓ",
     ylabel="|E‖x‖² gap|",
     title="SVAG: LR η/ℓ, ℓK steps (exact)",
+    fontsize=8,
 )
-ax.legend(fontsize=8)
 fig.suptitle("F4 · the averaged learning rate, and SVAG's shrinking gap", y=1.02)
 save_figure(fig, figure_dir, "F4")
