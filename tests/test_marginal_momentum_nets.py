@@ -159,8 +159,9 @@ def test_resnet32_has_the_cifar_shape():
 
 def test_scale_up_smoke_run_on_a_tiny_fake_cifar(tmp_path):
     cfg = {"E10": {"enabled": True, "data_dir": str(_fake_cifar(tmp_path, n=8)), "depth": 8,
-                   "batch": 4, "eta": 0.2, "beta": 0.9, "epochs": 2, "decay_epochs": [1],
-                   "ells": [1, 2], "seeds": [0], "max_steps": 2}}  # fmt: skip
+                   "batch": 4, "eta": 0.2, "eta_convention": "pytorch", "beta": 0.9,
+                   "epochs": 2, "decay_epochs": [1], "ells": [1, 2], "seeds": [0],
+                   "max_steps": 2}}  # fmt: skip
     result = run_E10(cfg, 0)
     table = result.tables["table"]
     assert len(table) == 4 and set(table["optimizer"]) == {"SGD", "SGDM"}

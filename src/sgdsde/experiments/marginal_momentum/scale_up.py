@@ -26,6 +26,8 @@ def run_E10(cfg: dict, seed: int) -> ExperimentResult:
     sd = X_tr.std(dim=(0, 2, 3), keepdim=True)
     X_tr, X_te = (X_tr - mean) / sd, (X_te - mean) / sd
     per_epoch = max(1, len(y_tr) // c["batch"])
+    # spec §4.3: "η = 0.2" is Def. 3.3's η (literal reading) or PyTorch's lr γ (η = γ/(1−β))
+    eta = c["eta"] if c["eta_convention"] == "form3" else c["eta"] / (1 - c["beta"])
     decays = [e / c["epochs"] for e in c["decay_epochs"]]
     rows = []
     for ell in c["ells"]:
@@ -40,7 +42,7 @@ def run_E10(cfg: dict, seed: int) -> ExperimentResult:
                     model,
                     X_tr,
                     y_tr,
-                    eta=c["eta"],
+                    eta=eta,
                     beta=beta,
                     B=c["batch"],
                     multipliers=mult,
