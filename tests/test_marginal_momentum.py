@@ -247,3 +247,12 @@ def test_one_minus_beta_scaling():
 def test_json_records_turn_non_finite_into_none():
     rows = json_records(pd.DataFrame({"a": [1.0, np.nan, np.inf], "b": ["x", "y", "z"]}))
     assert rows == [{"a": 1.0, "b": "x"}, {"a": None, "b": "y"}, {"a": None, "b": "z"}]
+
+
+def test_monte_carlo_results_do_not_depend_on_the_chunk_size():
+    from sgdsde.experiments.marginal_momentum.monte_carlo import run_E0
+
+    base = {"eta": 0.1, "beta": 0.9, "sigma": 1.0, "c": 1.0, "n_steps": 20, "n_paths": 25_000,
+            "step_checkpoints": [0, 19], "gap_horizon": 100}  # fmt: skip
+    one, two = (run_E0({"E0": {**base, "chunk": chunk}}, 7).metrics for chunk in (10_000, 30_000))
+    assert one["rows"] == two["rows"]

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from sgdsde.seeding import rng
+
 PAPER = "marginal_momentum"
+BLOCK = 10_000
+"""Paths per random stream: results depend on n_paths and the seed, never on ``chunk``."""
 
 
 def eta_ladder(eta0: float, j_max: int) -> np.ndarray:
@@ -32,3 +36,20 @@ def json_records(table) -> list[dict]:
         return None if isinstance(v, float) and not np.isfinite(v) else v
 
     return [{k: clean(v) for k, v in row.items()} for row in table.to_dict("records")]
+
+
+def path_chunks(seed: int, keys: tuple, n: int, chunk: int):
+    """Chunks of whole blocks of :data:`BLOCK` paths, each block its own stream
+    ``rng(seed, *keys, block)``: yields ``(start, stop, [(generator, size), …])``, so the random
+    numbers of a path do not depend on the chunk size (memory only)."""
+    blocks = chunks(n, BLOCK)
+    per = max(1, chunk // BLOCK)
+    for i in range(0, len(blocks), per):
+        group = blocks[i : i + per]
+        streams = [(rng(seed, *keys, i + j), b - a) for j, (a, b) in enumerate(group)]
+        yield group[0][0], group[-1][1], streams
+
+
+def normals(streams, *tail: int) -> np.ndarray:
+    """Standard normals of shape ``(paths of the chunk, *tail)`` from the chunk's streams."""
+    return np.concatenate([gen.standard_normal((size, *tail)) for gen, size in streams])

@@ -13,7 +13,13 @@ from scipy.stats import wasserstein_distance
 
 from sgdsde.checks import require_finite
 from sgdsde.experiments import ExperimentResult
-from sgdsde.experiments.marginal_momentum.common import PAPER, chunks, eta_ladder, json_records
+from sgdsde.experiments.marginal_momentum.common import (
+    PAPER,
+    eta_ladder,
+    json_records,
+    normals,
+    path_chunks,
+)
 from sgdsde.momentum_forms import (
     averaged_lr,
     descent_terms,
@@ -40,11 +46,10 @@ def run_E0(cfg: dict, seed: int) -> ExperimentResult:
     c = cfg["E0"]
     eta, beta, sigma, mean_g, n = c["eta"], c["beta"], c["sigma"], c["c"], c["n_steps"]
     x_sgd, x_sgdm, steps = [], [], {k: [] for k in c["step_checkpoints"]}
-    for i, (a, b) in enumerate(chunks(c["n_paths"], c["chunk"])):
-        gen = rng(seed, PAPER, "E0", i)
+    for a, b, streams in path_chunks(seed, (PAPER, "E0"), c["n_paths"], c["chunk"]):
         xs, xm, m = np.zeros(b - a), np.zeros(b - a), np.full(b - a, mean_g)
         for k in range(n):
-            g = mean_g + sigma * gen.standard_normal(b - a)
+            g = mean_g + sigma * normals(streams)
             xs = sgd_step(xs, eta, g)
             xm_next, m = sgdm_step(xm, m, eta, beta, g)
             if k in steps:
@@ -132,14 +137,14 @@ def run_E4b(cfg: dict, seed: int) -> ExperimentResult:
             beta = 0.9 if alpha == 0 else 1.0 - eta**alpha
             K, sigma = round(c["T"] / eta), eta**-0.5
             ends = []
-            for i, (a, b) in enumerate(chunks(c["n_paths"], c["chunk"])):
-                gen = rng(seed, PAPER, "E4b", round(1000 * alpha), j, i)
+            keys = (PAPER, "E4b", round(1000 * alpha), j)
+            for a, b, streams in path_chunks(seed, keys, c["n_paths"], c["chunk"]):
                 # SGDM (x) and SGD (y) as one form-(3) array: β = (β, 0), shared ξ
                 X = np.tile(np.array(c["x0"], dtype=float), (2, b - a, 1))
                 M = problem.gradient(X)
                 betas = np.array([beta, 0.0])[:, None, None]
                 for _ in range(K):
-                    g = problem.sample_gradient(X, sigma, gen.standard_normal((b - a, 2)))
+                    g = problem.sample_gradient(X, sigma, normals(streams, 2))
                     X, M = sgdm_step(X, M, eta, betas, g)
                 ends.append(require_finite(X, "marginal_momentum.E4b", f"α={alpha:g}, η={eta:g}"))
             x, y = np.concatenate(ends, axis=1)
@@ -405,11 +410,12 @@ def run_E6(cfg: dict, seed: int) -> ExperimentResult:
     rows = []
     for ell in c["moment_ells"]:
         draws = []
-        for i, (a, b) in enumerate(chunks(c["n_draws"], c["chunk"])):
-            g_gen = rng(seed, PAPER, "E6", "draws", ell, i)
-            g1 = _minibatch_gradients(per_sample, B, b - a, g_gen)
-            g2 = _minibatch_gradients(per_sample, B, b - a, g_gen)
-            draws.append(svag_combine(g1, g2, ell))
+        keys = (PAPER, "E6", "draws", str(ell))
+        for _, _, streams in path_chunks(seed, keys, c["n_draws"], c["chunk"]):
+            for gen, size in streams:
+                g1 = _minibatch_gradients(per_sample, B, size, gen)
+                g2 = _minibatch_gradients(per_sample, B, size, gen)
+                draws.append(svag_combine(g1, g2, ell))
         draws = np.concatenate(draws)
         se = float(np.sqrt(np.trace(np.cov(draws.T)) / len(draws)))
         mean_err = float(np.linalg.norm(draws.mean(axis=0) - grad))
