@@ -162,21 +162,11 @@ for (alpha, reference), g in e4c.groupby(["alpha", "reference"]):
         label=f"α = {alpha:g}, SGD with "
         + ("η̄_k (Eq. 8)" if reference == "eta_bar" else "η_k (naive)"),
     )
-ax.set(
-    xscale="log", yscale="log", xlabel="η", ylabel="|E‖x_K‖² gap|", title="LR ÷10 at K/2 (exact)"
-)
-ax.legend(fontsize=7)
+loglog(ax, "η", "|E‖x_K‖² gap|", "LR ÷10 at K/2 (exact)")
 ax = axes[1]
 ax.plot(e4d["ell"], e4d["gap_final"], "o-", label="exact gap")
 ell = e4d["ell"].to_numpy(dtype=float)
 ax.plot(ell, e4d["gap_final"].iloc[-1] * ell[-1] / ell, "k--", lw=0.8, label="∝ 1/ℓ")
-ax.set(
-    xscale="log",
-    yscale="log",
-    xlabel="SVAG ℓ",
-    ylabel="|E‖x‖² gap|",
-    title="SVAG: LR η/ℓ, ℓK steps (exact)",
-    fontsize=8,
-)
+loglog(ax, "SVAG ℓ", "|E‖x‖² gap|", "SVAG: LR η/ℓ, ℓK steps (exact)", fontsize=8)
 fig.suptitle("F4 · the averaged learning rate, and SVAG's shrinking gap", y=1.02)
 save_figure(fig, figure_dir, "F4")
