@@ -50,26 +50,40 @@ series = {
     "SGD_own_best": "SGD at its own best η",
 }
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+alive = fig1[fig1["n_diverged"] < fig1["n_seeds"]]
+floor = 100 * (alive["test_acc_mean"] - alive["test_acc_std"]).min() - 1.5
 for i, (key, label) in enumerate(series.items()):
     rows = fig1[fig1["series"] == key].sort_values("B")
     x = np.log2(rows["B"]) + (i - 1) * 0.06
+    acc = 100 * rows["test_acc_mean"]
+    dead = rows["n_diverged"] == rows["n_seeds"]
     axes[0].errorbar(
-        x,
-        100 * rows["test_acc_mean"],
-        yerr=100 * rows["test_acc_std"],
+        x[~dead],
+        acc[~dead],
+        yerr=100 * rows["test_acc_std"][~dead],
         marker="os^"[i],
         capsize=3,
         label=label,
+        color=f"C{i}",
     )
+    for xd in x[dead]:
+        axes[0].annotate(
+            "diverged",
+            (xd, floor + 0.3),
+            color=f"C{i}",
+            ha="center",
+            fontsize=8,
+            xytext=(xd, floor + 1.2),
+            arrowprops={"arrowstyle": "->", "color": f"C{i}"},
+        )
     if key != "SGD_at_eta_star":
-        axes[1].plot(np.log2(rows["B"]), rows["eta"], marker="os^"[i], label=label)
+        axes[1].plot(np.log2(rows["B"]), rows["eta"], marker="os^"[i], label=label, color=f"C{i}")
 axes[0].set(
-    xlabel="log₂ batch size",
-    ylabel="test accuracy (%), mean ± std",
-    ylim=(max(0, 100 * fig1["test_acc_mean"].min() - 5), 100),
+    xlabel="log₂ batch size", ylabel="test accuracy (%), mean ± std over seeds", ylim=(floor, 100)
 )
-axes[0].legend(fontsize=8)
+axes[0].legend(fontsize=8, loc="lower left")
 axes[1].set(xlabel="log₂ batch size", ylabel="selected η (form 3)", yscale="log")
+axes[1].set_yticks(sorted(fig1["eta"].unique()))
 axes[1].yaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
 axes[1].yaxis.set_minor_formatter(ticker.NullFormatter())
 axes[1].legend(fontsize=8)
