@@ -25,6 +25,7 @@ validate(config, "config/config.schema.yaml")
 
 include: "rules/common.smk"
 include: "rules/momentum_approx.smk"
+include: "rules/marginal_momentum.smk"
 include: "rules/claims.smk"
 include: "rules/paper.smk"
 
@@ -35,6 +36,7 @@ rule all:
         "results/claims.csv",
         momentum_approx_figures(),
         rules.momentum_approx_tables.output,
+        marginal_momentum_targets(),
         "results/provenance.json",
         report_pdf(),
 

@@ -93,7 +93,7 @@ def momentum_approx_metrics(*experiments):
 
 def claims_inputs():
     """Every metrics.json the ledger reads."""
-    return momentum_approx_metrics("E1", *MOMENTUM_APPROX_EXPERIMENTS)
+    return momentum_approx_metrics("E1", *MOMENTUM_APPROX_EXPERIMENTS) + marginal_momentum_metrics()
 
 
 TEX_INSTALL = (
@@ -152,3 +152,75 @@ def library_sources(role="compute"):
         for path in src.rglob("*.py")
         if PRESENTATION.get(path.name, "compute") == role
     )
+
+
+# ---- marginal_momentum (arXiv 2307.15196)
+
+MARGINAL_MOMENTUM_THEORY = ["E0", "E1", "E2", "E3", "E4a", "E4b", "E4c", "E4d", "E5", "E6"]
+MARGINAL_MOMENTUM_ANALOGUES = ["E7", "E8", "E9"]
+MARGINAL_MOMENTUM_TABLES = ["T1", "T2", "T3", "T4"]
+_MM_READS = {"E4c": ["E4a"], "E4d": ["E4a"]}  # shared config an experiment also reads
+
+
+def marginal_momentum_params(wildcards):
+    """The JSON config of one marginal_momentum experiment: its section, the seed and the
+    sections it also reads; passed as a param so editing a value reruns exactly its jobs."""
+    mm, name = config["marginal_momentum"], wildcards.experiment
+    cfg = {"seed": config["seed"], name: mm[name]}
+    cfg.update({other: mm[other] for other in _MM_READS.get(name, [])})
+    return json.dumps(cfg, sort_keys=True)
+
+
+def _mm_runs(analogue):
+    """The run-job names of one analogue: B<batch>, K<shots> or ell<ℓ>_eta<η>."""
+    c = config["marginal_momentum"][analogue]
+    if analogue == "E7":
+        return [f"B{b}" for b in c["batch_sizes"]]
+    if analogue == "E8":
+        return [f"K{k}" for k in c["shots"]]
+    return [f"ell{ell}_eta{eta:g}" for ell in c["ells"] for eta in c["etas"]]
+
+
+def marginal_momentum_run_params(wildcards):
+    """One analogue run job's config: the analogue's section, the seed and the run's value."""
+    mm, analogue, run = config["marginal_momentum"], wildcards.analogue, wildcards.run
+    cfg = {"seed": config["seed"], analogue: mm[analogue]}
+    if analogue == "E7":
+        cfg["batch_size"] = int(run.removeprefix("B"))
+    elif analogue == "E8":
+        cfg["shots"] = int(run.removeprefix("K"))
+    else:
+        ell, eta = run.removeprefix("ell").split("_eta")
+        cfg.update(ell=int(ell), eta=float(eta))
+    return json.dumps(cfg, sort_keys=True)
+
+
+def marginal_momentum_run_tables(wildcards, name="table"):
+    """The run tables an analogue aggregation reads."""
+    analogue = wildcards["analogue"] if isinstance(wildcards, dict) else wildcards.analogue
+    return [f"results/marginal_momentum/{analogue}_runs/{run}/{name}.parquet"
+            for run in _mm_runs(analogue)]  # fmt: skip
+
+
+def marginal_momentum_aggregate_params(wildcards, runs):
+    """An aggregation's config: its section, the seed and the run tables to read."""
+    mm = config["marginal_momentum"]
+    return json.dumps({"seed": config["seed"], wildcards.analogue: mm[wildcards.analogue],
+                       "inputs": list(runs)}, sort_keys=True)  # fmt: skip
+
+
+def marginal_momentum_metrics():
+    """metrics.json of every marginal_momentum experiment the ledger reads (E10 is not in
+    the ledger: it only runs on request)."""
+    return [f"results/marginal_momentum/{e}/metrics.json"
+            for e in MARGINAL_MOMENTUM_THEORY + MARGINAL_MOMENTUM_ANALOGUES]  # fmt: skip
+
+
+def marginal_momentum_targets():
+    """The default targets of this paper: figures, tables and (if enabled) the E10 scale-up."""
+    targets = paper_figures("marginal_momentum", 1, 6) + [
+        f"results/marginal_momentum/tables/{t}.csv" for t in MARGINAL_MOMENTUM_TABLES
+    ]
+    if config["marginal_momentum"]["E10"]["enabled"]:
+        targets.append("results/marginal_momentum/E10/metrics.json")
+    return targets

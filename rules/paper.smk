@@ -30,6 +30,8 @@ rule paper:
         claims=rules.claims.output,
         tables=rules.momentum_approx_tables.output.tex,
         figures=momentum_approx_figures(),
+        marginal_momentum_tables=rules.marginal_momentum_tables.output.tex,
+        marginal_momentum_figures=paper_figures("marginal_momentum", 1, 6),
         provenance=rules.provenance.output.tex,
     output:
         pdf="results/paper/reproduction.pdf",

@@ -121,3 +121,52 @@ def check_config(config: dict) -> None:
     for name in ("x0", "p0"):
         if len(e1b[name]) != len(e1b["x_true"]):
             _fail(f"momentum_approx.E1b.{name}", "must have the length of x_true")
+    if "marginal_momentum" in config:
+        _check_marginal_momentum(config)
+
+
+# ---- marginal_momentum
+
+
+def _check_marginal_momentum(cfg: dict) -> None:
+    """Cross-field checks of the marginal_momentum section (spec 2307.15196)."""
+    mm, key = cfg["marginal_momentum"], "marginal_momentum"
+    if max(mm["E0"]["step_checkpoints"]) >= mm["E0"]["n_steps"]:
+        _fail(f"{key}.E0.step_checkpoints", f"must be < n_steps = {mm['E0']['n_steps']}")
+    for name in ("gamma", "mu", "tau"):
+        low, high = mm["E1"][name]
+        if low > high:
+            _fail(f"{key}.E1.{name}", f"range {mm['E1'][name]} is not ordered")
+    if mm["E1"]["tau"][1] >= 1 or mm["E1"]["mu"][1] >= 1:
+        _fail(f"{key}.E1", "Lemma A.2 needs τ_k < 1 and μ_k < 1")
+    if mm["E2"]["beta"][1] >= 1:
+        _fail(f"{key}.E2.beta", "β_k must be < 1")
+    e4a = mm["E4a"]
+    if len(e4a["H"]) != len(e4a["x0"]):
+        _fail(f"{key}.E4a.x0", f"has length {len(e4a['x0'])}, H has {len(e4a['H'])}")
+    for name, c in (("E4a", e4a), ("E4b", mm["E4b"])):
+        if c["j_max"] + 1 < c["fit_points"]:
+            _fail(f"{key}.{name}.j_max", f"ladder has {c['j_max'] + 1} < fit_points points")
+    if (
+        any(a > 0 for a in e4a["alphas"])
+        and e4a["c"] * e4a["eta0"] ** min(a for a in e4a["alphas"] if a > 0) >= 1
+    ):
+        _fail(f"{key}.E4a.c", "1 − β = c·η₀^α must be < 1 at the coarsest η")
+    e5 = mm["E5"]
+    for case, spec in e5["cases"].items():
+        need = max([*e5["shrink_pair"], 3])
+        if spec["sigma_iso"] == 0 and spec["j_max"] < need:
+            _fail(f"{key}.E5.cases.{case}.j_max", f"needs j_max ≥ {need} (shrink_pair, slope)")
+        if (
+            "schedule" in spec
+            and len(spec["schedule"]["values"]) != len(spec["schedule"]["switch"]) + 1
+        ):
+            _fail(f"{key}.E5.cases.{case}.schedule", "needs one more value than switch times")
+    e9 = mm["E9"]
+    if e9["ells"][0] != 1:
+        _fail(f"{key}.E9.ells", "must start with ℓ = 1 (standard training, the reference)")
+    e10 = mm["E10"]
+    if e10["enabled"] and not e10["data_dir"]:
+        _fail(f"{key}.E10.data_dir", "E10 is enabled but no CIFAR-10 directory is given")
+    if (e10["depth"] - 2) % 6:
+        _fail(f"{key}.E10.depth", f"a CIFAR ResNet has depth 6n + 2, got {e10['depth']}")

@@ -108,3 +108,8 @@ def latex_table(table: pd.DataFrame, caption: str, label: str) -> str:
         r"\toprule", header, r"\midrule", r"\endhead", r"\bottomrule", r"\endfoot",
         *body, r"\end{longtable}}", "",
     ])  # fmt: skip
+
+
+# ---- marginal_momentum: further symbols of its claim statements (additive)
+_UNICODE.update({"μ": r"$\mu$", "Θ": r"$\Theta$", "₂": r"$_2$", "∫": r"$\int$",
+                 "÷": r"$\div$"})  # fmt: skip

@@ -167,3 +167,74 @@ class DiagonalQuadratic:
 
     def mean_field_jvp(self, x: np.ndarray, v: np.ndarray) -> np.ndarray:
         return -self.lam * v
+
+
+# ---- marginal_momentum (arXiv 2307.15196)
+
+
+@dataclass(frozen=True)
+class NC2:
+    """The non-convex 2-D test problem "NC2" of spec 2307.15196 §5 (satisfies Assumption 4.3):
+
+    ``L(x) = ½(x₁² + x₂²) + 0.8 cos(2x₁) cos(x₂)``, Gaussian NGOS ``g = ∇L + σ Σ^{1/2} ξ`` with
+    ``Σ^{1/2}(x) = diag(1 + 0.5 sin x₁, 1 + 0.5 cos x₂)``."""
+
+    dim: int = 2
+
+    def value(self, x: np.ndarray) -> np.ndarray:
+        x1, x2 = x[..., 0], x[..., 1]
+        return 0.5 * (x1**2 + x2**2) + 0.8 * np.cos(2 * x1) * np.cos(x2)
+
+    def gradient(self, x: np.ndarray) -> np.ndarray:
+        """``∇L = (x₁ − 1.6 sin 2x₁ cos x₂, x₂ − 0.8 cos 2x₁ sin x₂)``."""
+        x1, x2 = x[..., 0], x[..., 1]
+        return np.stack([x1 - 1.6 * np.sin(2 * x1) * np.cos(x2),
+                         x2 - 0.8 * np.cos(2 * x1) * np.sin(x2)], axis=-1)  # fmt: skip
+
+    def mean_field(self, x: np.ndarray) -> np.ndarray:
+        return -self.gradient(x)
+
+    def hessian(self, x: np.ndarray) -> np.ndarray:
+        """∇²L at one point x of shape (2,)."""
+        x1, x2 = x
+        c = 0.8 * np.cos(2 * x1) * np.cos(x2)
+        off = 1.6 * np.sin(2 * x1) * np.sin(x2)
+        return np.array([[1 - 4 * c, off], [off, 1 - c]])
+
+    def noise_sqrt_diag(self, x: np.ndarray) -> np.ndarray:
+        """The diagonal of ``Σ^{1/2}(x)``."""
+        return np.stack([1 + 0.5 * np.sin(x[..., 0]), 1 + 0.5 * np.cos(x[..., 1])], axis=-1)
+
+    def sample_gradient(self, x: np.ndarray, sigma: float, xi: np.ndarray) -> np.ndarray:
+        """``g = ∇L(x) + σ Σ^{1/2}(x) ξ`` for standard normals ξ (broadcast against x); four
+        trigonometric evaluations per point (``sin 2x₁ = 2 s₁c₁``, ``cos 2x₁ = 1 − 2s₁²``)."""
+        x1, x2 = x[..., 0], x[..., 1]
+        s1, c1, s2, c2 = np.sin(x1), np.cos(x1), np.sin(x2), np.cos(x2)
+        g1 = x1 - 3.2 * s1 * c1 * c2 + sigma * (1 + 0.5 * s1) * xi[..., 0]
+        g2 = x2 - 0.8 * (1 - 2 * s1**2) * s2 + sigma * (1 + 0.5 * c2) * xi[..., 1]
+        return np.stack([g1, g2], axis=-1)
+
+
+@dataclass(frozen=True)
+class ManifoldToy:
+    """``L(u, v) = ½(uv − 1)²`` with label noise σ_L and isotropic noise σ_I (spec 2307.15196
+    §5.5): ``g = (r + σ_L ε)(v, u) + σ_I (ξ₁, ξ₂)``, ``r = uv − 1``. Minimisers Γ = {uv = 1};
+    gradient flow conserves ``D = u² − v²``, the exact coordinate of the projection Φ."""
+
+    sigma_label: float
+    sigma_iso: float = 0.0
+    dim: int = 2
+
+    def value(self, x: np.ndarray) -> np.ndarray:
+        return 0.5 * (x[..., 0] * x[..., 1] - 1.0) ** 2
+
+    def sample_gradient(self, x: np.ndarray, noise: np.ndarray) -> np.ndarray:
+        """``noise[..., 0] = ε``, ``noise[..., 1:3] = (ξ₁, ξ₂)``."""
+        u, v = x[..., 0], x[..., 1]
+        R = u * v - 1.0 + self.sigma_label * noise[..., 0]
+        return np.stack([R * v, R * u], axis=-1) + self.sigma_iso * noise[..., 1:3]
+
+    @staticmethod
+    def invariant(x: np.ndarray) -> np.ndarray:
+        """``D = u² − v²``."""
+        return x[..., 0] ** 2 - x[..., 1] ** 2

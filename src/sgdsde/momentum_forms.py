@@ -1,0 +1,182 @@
+"""SGD with momentum in the three parametrisations of arXiv 2307.15196 and their exact maps.
+
+Spec ``papers/2307.15196.md`` §2.3–2.7. All updates are vectorised over a leading axis of
+paths, ``x, m, g`` of shape ``(n_paths, d)``; ``g`` is a gradient sample (the paper's sign
+convention: ``x`` moves along ``−g``).
+
+* form (3), the paper's:   ``m_{k+1} = β_k m_k + (1−β_k) g_k``,  ``x_{k+1} = x_k − η_k m_{k+1}``;
+* form (1), heavy ball:    ``m_{k+1} = β m_k + g_k``,            ``x_{k+1} = x_k − γ m_{k+1}``;
+* Def. A.1, standard:      ``m_{k+1} = μ_k m_k + (1−τ_k) g_k``,  ``x_{k+1} = x_k − γ_k m_{k+1}``.
+
+Lemma A.2 maps Def. A.1 onto form (3) (``z_{k+1} = μ_k z_k + 1 − τ_k``, ``η_k = γ_k z_{k+1}``,
+``β_k = μ_k z_k / z_{k+1}``, ``m_0 = m^{std}_0/z_0``); form (1) is the case ``τ = 0`` with the
+fixed point ``z ≡ 1/(1−β)``, i.e. "SGDM(γ, β) = SGDM(η = γ/(1−β), β)".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def sgdm_step(x, m, eta, beta, g):
+    """Form (3) (Def. 3.3): ``m' = βm + (1−β)g``, ``x' = x − η m'``."""
+    m_next = beta * m + (1.0 - beta) * g
+    return x - eta * m_next, m_next
+
+
+def heavy_ball_step(x, m, gamma, beta, g):
+    """Form (1) (PyTorch ``SGD(lr=γ, momentum=β)``): ``m' = βm + g``, ``x' = x − γ m'``."""
+    m_next = beta * m + g
+    return x - gamma * m_next, m_next
+
+
+def standard_step(x, m, gamma, mu, tau, g):
+    """Def. A.1: ``m' = μm + (1−τ)g`` (6), ``x' = x − γ m'`` (7)."""
+    m_next = mu * m + (1.0 - tau) * g
+    return x - gamma * m_next, m_next
+
+
+def sgd_step(x, eta, g):
+    """Vanilla SGD (2): ``x' = x − η g``."""
+    return x - eta * g
+
+
+def standard_to_paper(gamma, mu, tau, m0_std, z0: float = 1.0):
+    """Lemma A.2 (spec §2.5): the schedule ``(η_k, β_k)`` and ``m_0`` of form (3) whose iterates
+    equal those of Def. A.1 with ``(γ_k, μ_k, τ_k)`` and ``m^{std}_0``, for any ``z_0 > 0``.
+
+    ``z_{k+1} = μ_k z_k + 1 − τ_k``; ``η_k = γ_k z_{k+1}``; ``β_k = μ_k z_k/z_{k+1}``;
+    ``m_0 = m^{std}_0 / z_0``. Requires ``τ_k < 1`` (then ``z_k > 0``)."""
+    gamma, mu, tau = (np.asarray(a, dtype=float) for a in (gamma, mu, tau))
+    if z0 <= 0 or np.any(tau >= 1):
+        raise ValueError("Lemma A.2 needs z_0 > 0 and τ_k < 1")
+    z = np.empty(len(gamma) + 1)
+    z[0] = z0
+    for k in range(len(gamma)):
+        z[k + 1] = mu[k] * z[k] + 1.0 - tau[k]
+    return gamma * z[1:], mu * z[:-1] / z[1:], np.asarray(m0_std, dtype=float) / z0
+
+
+def heavy_ball_to_paper(gamma: float, beta: float, m0_hb):
+    """Form (1) → form (3) (spec §2.4): ``η = γ/(1−β)``, same β, ``m_0 = (1−β) m^{(1)}_0``."""
+    return gamma / (1.0 - beta), beta, (1.0 - beta) * np.asarray(m0_hb, dtype=float)
+
+
+def averaged_lr(eta, beta, tail: str = "constant") -> np.ndarray:
+    """The averaged learning rate (8): ``η̄_k = (1−β_k) Σ_{j≥k} η_j β_{k+1:j}``.
+
+    Backward recursion ``A_k = η_k + β_{k+1} A_{k+1}``, ``η̄_k = (1−β_k) A_k`` (spec §2.7).
+    ``tail="zero"``: the schedule is 0 after the last step (the sums are finite and identity
+    (11) is exact); ``"constant"``: it continues with its last values forever, whose sum is
+    the geometric series ``A_K = η_{K−1}/(1−β_{K−1})`` (pitfall 4)."""
+    eta, beta = np.asarray(eta, dtype=float), np.asarray(beta, dtype=float)
+    return (1.0 - beta) * _lr_tails(eta, beta, tail)[: len(eta)]
+
+
+def _lr_tails(eta, beta, tail):
+    """``A_k = Σ_{j≥k} η_j β_{k+1:j}`` for k = 0..K (``A_K`` is the tail after the run)."""
+    if tail not in ("zero", "constant"):
+        raise ValueError(f"tail must be 'zero' or 'constant', got {tail!r}")
+    K = len(eta)
+    A = np.empty(K + 1)
+    A[K] = eta[-1] / (1.0 - beta[-1]) if tail == "constant" else 0.0
+    beta_next = np.append(beta[1:], beta[-1])  # β_K only multiplies A_K (0 for the zero tail)
+    for k in range(K - 1, -1, -1):
+        A[k] = eta[k] + beta_next[k] * A[k + 1]
+    return A
+
+
+def coupled_offset(eta, beta, tail: str = "zero") -> np.ndarray:
+    """``Σ_{j≥k} η_j β_{k:j} = β_k A_k``: the coupled trajectory (9) is
+    ``x̃_k = x_k − β_k A_k m_k`` (SGDM's endpoint with all gradients from step k cut off)."""
+    eta, beta = np.asarray(eta, dtype=float), np.asarray(beta, dtype=float)
+    return beta * _lr_tails(eta, beta, tail)[: len(eta)]
+
+
+# ----------------------------------------------------------------- §4.1 warm-up (spec §3)
+
+
+def warmup_step_variance_sgdm(eta: float, sigma: float, beta: float, k) -> np.ndarray:
+    """Var of one SGDM step ``x_{k+1} − x_k = −η m_{k+1}`` for ``g ~ N(c, σ²)``, ``m_0 = c``:
+    ``η²σ² (1−β)/(1+β) (1 − β^{2(k+1)})`` (spec §3)."""
+    k = np.asarray(k, dtype=float)
+    return eta**2 * sigma**2 * (1 - beta) / (1 + beta) * (1 - beta ** (2 * (k + 1)))
+
+
+def warmup_endpoint_variance_sgdm(eta: float, sigma: float, beta: float, n: int) -> float:
+    """``Var x_n = η²σ² S_n(β)``, ``S_n = n − 2β(1−βⁿ)/(1−β) + β²(1−β^{2n})/(1−β²)`` (spec §3)."""
+    S = n - 2 * beta * (1 - beta**n) / (1 - beta) + beta**2 * (1 - beta ** (2 * n)) / (1 - beta**2)
+    return eta**2 * sigma**2 * S
+
+
+# ----------------------------------------------------------------- SVAG (Def. 6.1, spec §2.10)
+
+
+def svag_coefficients(ell: float) -> tuple[float, float]:
+    """``r_{1,2}(ℓ) = (1 ± √(2ℓ−1))/2``: ``r₁ + r₂ = 1`` and ``r₁² + r₂² = ℓ``."""
+    if ell < 1:
+        raise ValueError(f"SVAG needs ℓ ≥ 1, got {ell}")
+    s = np.sqrt(2.0 * ell - 1.0)
+    return (1.0 + s) / 2.0, (1.0 - s) / 2.0
+
+
+def svag_combine(g1, g2, ell: float):
+    """SVAG's gradient ``ĝ = r₁(ℓ) g₁ + r₂(ℓ) g₂`` of two i.i.d. oracle draws (Def. 6.1)."""
+    r1, r2 = svag_coefficients(ell)
+    return r1 * np.asarray(g1) + r2 * np.asarray(g2)
+
+
+def descent_terms(eta, sigma, grad, hess, cov) -> dict[str, float]:
+    """The three terms of Lemma 3.4: descent ``−η‖∇L‖²``, noise ``(η²σ²/2) tr(∇²L Σ)``,
+    curvature ``(η²/2) ∇Lᵀ∇²L∇L``."""
+    grad, hess, cov = (np.asarray(a, dtype=float) for a in (grad, hess, cov))
+    return {
+        "descent": float(-eta * grad @ grad),
+        "noise": float(eta**2 * sigma**2 / 2 * np.trace(hess @ cov)),
+        "curvature": float(eta**2 / 2 * grad @ hess @ grad),
+    }
+
+
+# -------------------------------------------- exact moments, linear-Gaussian (spec §5.4a)
+
+
+def linear_gaussian_moments(H, x0, m0, eta, beta, sigma, momentum: bool = True) -> np.ndarray:
+    """``E‖x_k‖²`` for k = 0..K, exactly, for ``L = ½xᵀHx``, ``g = Hx + σ_k ξ`` (spec §5.4a).
+
+    SGDM (3): ``z = (x, m)``, ``z' = A_k z + B_k ξ`` with
+    ``A = [[I − η(1−β)H, −ηβI], [(1−β)H, βI]]``, ``B = [−η(1−β)σI; (1−β)σI]``;
+    SGD (``momentum=False``, ``β`` ignored): ``A = I − ηH``, ``B = −ησI``.
+    Mean ``μ' = Aμ`` and covariance ``C' = ACAᵀ + BBᵀ``; ``E‖x‖² = ‖μ_x‖² + tr C_xx``.
+    ``eta``, ``beta``, ``sigma`` are per-step arrays (or scalars broadcast to K steps)."""
+    H = np.asarray(H, dtype=float)
+    d = len(H)
+    eta = np.atleast_1d(np.asarray(eta, dtype=float))
+    beta = np.broadcast_to(np.asarray(beta, dtype=float), eta.shape)
+    sigma = np.broadcast_to(np.asarray(sigma, dtype=float), eta.shape)
+    if momentum:
+        mu = np.concatenate([x0, m0]).astype(float)
+        C = np.zeros((2 * d, 2 * d))
+    else:
+        mu, C = np.asarray(x0, dtype=float).copy(), np.zeros((d, d))
+    out = np.empty(len(eta) + 1)
+    out[0] = mu[:d] @ mu[:d]
+    previous = None
+    for k, step in enumerate(zip(eta, beta, sigma, strict=True)):
+        if step != previous:  # piecewise-constant schedules: rebuild only when it changes
+            A, BB = _transition(H, *step, momentum)
+            previous = step
+        mu = A @ mu
+        C = A @ C @ A.T + BB
+        out[k + 1] = mu[:d] @ mu[:d] + np.trace(C[:d, :d])
+    return out
+
+
+def _transition(H, e, b, s, momentum):
+    """``(A, BBᵀ)`` of one step of :func:`linear_gaussian_moments`."""
+    eye = np.eye(len(H))
+    if not momentum:
+        return eye - e * H, (e * s) ** 2 * eye
+    A = np.block([[eye - e * (1 - b) * H, -e * b * eye], [(1 - b) * H, b * eye]])
+    Bv = np.concatenate([-e * (1 - b) * s * np.ones(len(H)), (1 - b) * s * np.ones(len(H))])
+    BB = np.outer(Bv, Bv) * np.tile(eye, (2, 2))  # ξ is shared by the x- and m-blocks
+    return A, BB

@@ -1,0 +1,72 @@
+"""A bad marginal_momentum config fails before any job, naming the key (schema + cross-field
+checks of sgdsde.config._check_marginal_momentum)."""
+
+import copy
+
+import pytest
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import update_config, validate
+
+from sgdsde.config import ConfigError, check_config
+
+from .test_config import SCHEMA, _load
+
+
+@pytest.fixture
+def config():
+    return copy.deepcopy(_load("config.yaml"))
+
+
+def test_quick_overrides_stay_valid(config):
+    update_config(config, _load("quick.yaml"))
+    validate(config, SCHEMA)
+    check_config(config)
+    assert config["marginal_momentum"]["E7"]["beta"] == 0.9  # deep merge kept the default
+
+
+def test_configs_without_this_paper_are_unaffected(config):
+    del config["marginal_momentum"]
+    check_config(config)
+
+
+@pytest.mark.parametrize(
+    ("edit", "named"),
+    [
+        (lambda m: m["E4a"].update(alpha=[0.5]), "'alpha' was unexpected"),
+        (lambda m: m["E0"].update(beta=1.0), "['marginal_momentum']['E0']['beta']"),
+        (lambda m: m["E7"].update(seeds="0"), "['marginal_momentum']['E7']['seeds']"),
+        (lambda m: m["E10"].update(enabled="yes"), "['marginal_momentum']['E10']['enabled']"),
+        (lambda m: m["E5"]["cases"]["label"].update(sigma_iso=-1),
+         "['cases']['label']['sigma_iso']"),
+    ],
+    ids=["unknown-key", "beta-out-of-range", "wrong-type", "bool", "nested-range"],
+)  # fmt: skip
+def test_schema_errors_name_the_key(config, edit, named):
+    edit(config["marginal_momentum"])
+    with pytest.raises(WorkflowError) as err:
+        validate(config, SCHEMA)
+    assert named in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("edit", "named"),
+    [
+        (lambda m: m["E0"].update(step_checkpoints=[0, 500]),
+         "marginal_momentum.E0.step_checkpoints"),
+        (lambda m: m["E1"].update(gamma=[0.1, 0.01]), "marginal_momentum.E1.gamma"),
+        (lambda m: m["E4a"].update(x0=[1.0]), "marginal_momentum.E4a.x0"),
+        (lambda m: m["E4b"].update(j_max=2), "marginal_momentum.E4b.j_max"),
+        (lambda m: m["E5"]["cases"]["label"].update(j_max=2),
+         "marginal_momentum.E5.cases.label.j_max"),
+        (lambda m: m["E9"].update(ells=[2, 4]), "marginal_momentum.E9.ells"),
+        (lambda m: m["E10"].update(enabled=True), "marginal_momentum.E10.data_dir"),
+        (lambda m: m["E10"].update(depth=33), "marginal_momentum.E10.depth"),
+    ],
+    ids=["checkpoint", "range-order", "shape", "ladder", "toy-ladder", "no-ell-1", "no-data",
+         "depth"],
+)  # fmt: skip
+def test_cross_field_errors_name_the_key(config, edit, named):
+    edit(config["marginal_momentum"])
+    validate(config, SCHEMA)
+    with pytest.raises(ConfigError, match=named.replace(".", r"\.")):
+        check_config(config)
