@@ -163,3 +163,28 @@ def coupled_simulation(
         diverged=np.concatenate([c.diverged for c in chunks]),
         max_norm=np.concatenate([c.max_norm for c in chunks]),
     )
+
+
+# ---- plain Euler–Maruyama (issue 7: the benchmark suite's engine for a single SDE)
+
+
+def euler_maruyama(
+    model, approximation: Approximation, h: float, T: float, mc: MonteCarlo, seed: int,
+    *keys: str | int,
+) -> np.ndarray:  # fmt: skip
+    """``X_T`` of ``mc.n_paths`` independent Euler–Maruyama paths of one continuous model,
+    ``X_{n+1} = X_n + h b(t_n, X_n) + G(t_n, X_n) ΔW_n`` with ``ΔW_n ~ N(0, h I)``: shape
+    ``(n_paths, m)``. Increments are drawn per seed block as in :func:`coupled_simulation`, so
+    the result does not depend on ``blocks_per_chunk`` (no coupling, no fine grid)."""
+    out = []
+    for first in range(0, mc.n_blocks, mc.blocks_per_chunk):
+        generators = [rng(seed, *keys, b)
+                      for b in range(first, min(first + mc.blocks_per_chunk, mc.n_blocks))]  # fmt: skip
+        X = np.tile(model.initial_continuous(h, approximation), (len(generators) * mc.paths_per_block, 1))  # fmt: skip
+        with np.errstate(over="ignore", invalid="ignore"):
+            for step in range(n_steps(T, h)):
+                dW = np.concatenate([g.standard_normal((1, mc.paths_per_block, model.dim))
+                                     for g in generators], axis=1) * np.sqrt(h)  # fmt: skip
+                X = _euler_maruyama(model, approximation, X, step * h, h, h, dW)
+        out.append(X)
+    return np.concatenate(out)
