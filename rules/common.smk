@@ -152,3 +152,15 @@ def library_sources(role="compute"):
         for path in src.rglob("*.py")
         if PRESENTATION.get(path.name, "compute") == role
     )
+
+
+# ---- bench (issue 7: the benchmark suite, rules/bench.smk)
+
+PRESENTATION["bench.py"] = "bench"  # benchmarks only: editing them reruns no experiment
+
+
+def bench_run_label(wildcards=None):
+    """The run whose benchmark: files `snakemake bench` reads: the last config file's name
+    (`quick` for config/quick.yaml, `default` for config/config.yaml)."""
+    stem = Path(workflow.configfiles[-1]).stem if workflow.configfiles else "config"
+    return "default" if stem == "config" else stem

@@ -27,7 +27,7 @@ def test_quick_run_on_slurm_gives_the_local_ledger(quick_run, tmp_path):
     install = [] if on_ci() else ["--no-install"]  # apt-get only under CI
     run = subprocess.run(
         ["bash", str(SCRIPT), "--reference", str(reference), "--workdir", str(tmp_path), *install],
-        env=env, capture_output=True, text=True, timeout=1200,
+        env=env, capture_output=True, text=True, timeout=1800,
     )  # fmt: skip
     output = run.stdout[-4000:] + run.stderr[-4000:]
     if run.returncode == SKIPPED:
@@ -56,3 +56,13 @@ def test_slurm_config_is_cgroup_free_and_uses_squeue_compatible_job_age():
     )
     assert conf["ProctrackType"] == "proctrack/linuxproc" and conf["TaskPlugin"] == "task/none"
     assert int(conf["MinJobAge"]) >= 3 * 40  # the plugin's squeue condition, default interval
+
+
+def test_bench_is_a_target_outside_all(tmp_path):
+    """`snakemake bench` schedules the suite after the workflow; the default target does not."""
+    from .workflow_copy import QUICK, copy_workflow, snakemake
+
+    workdir = copy_workflow(tmp_path)
+    bench, default = (snakemake(workdir, *QUICK, "-n", *target) for target in (["bench"], []))
+    assert bench.returncode == 0 and default.returncode == 0, bench.stderr[-2000:]
+    assert "rule bench:" in bench.stdout and "rule bench:" not in default.stdout

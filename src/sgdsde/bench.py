@@ -17,7 +17,7 @@ Four measurements, side by side in one run on one machine, each written to
   ``M = 16 Var / error²``; their ratio is the variance-reduction factor.
 * ``walltime``: wall time of workflow runs from Snakemake's ``benchmark:`` files: the sum of
   the job times and the span ``max(end) − min(end − s)`` (a benchmark file is written when its
-  job ends), per run label.
+  job ends), per run label; the suite's own file (``bench/bench.tsv``) is left out.
 
 Timings on a shared machine are noisy: every row records the 1-minute load average.
 """
@@ -191,6 +191,7 @@ def bench_engine(size: dict, cases: dict[str, EngineCase] = ENGINE_CASES) -> pd.
     n, N, repeats = size["engine_paths"], size["engine_steps"], size["repeats"]
     for case in cases.values():
         for d in DIMENSIONS:
+            case.simulate(d, 2, 2)  # warm-up: the model's set-up (cached), first calls
             engine, X = best_time(lambda c=case, d=d: c.simulate(d, n, N), repeats)
             require_finite(X, f"bench.{case.name}", f"d={d}")
             draws = n * N * case.draws_per_path_step(d)
@@ -264,6 +265,7 @@ def bench_peers(size: dict, T: float = 1.0) -> pd.DataFrame:
     for d in DIMENSIONS:
         ou = OrnsteinUhlenbeck(d)
         for solver, solve in PEERS.items():
+            solve(ou, 2, 2, T)  # warm-up: imports, first-call set-up
             seconds, X = best_time(lambda s=solve, ou=ou: s(ou, n, N, T), size["repeats"])
             X = require_finite(np.asarray(X), f"bench.peers.{solver}", f"d={d}")
             mean = mean_with_se(X.mean(axis=1))  # coordinates are i.i.d.: average per path
@@ -313,7 +315,7 @@ def bench_walltime(runs: dict[str, Path]) -> pd.DataFrame:
     last job's end, from the Snakemake ``benchmark:`` TSVs under each directory."""
     rows = []
     for label, directory in runs.items():
-        files = sorted(p for p in Path(directory).rglob("*.tsv"))
+        files = sorted(p for p in Path(directory).rglob("*.tsv") if p.parent.name != "bench")
         if not files:
             raise FileNotFoundError(f"bench: no benchmark TSVs under {directory} ({label})")
         seconds = np.array([pd.read_csv(p, sep="\t")["s"].iloc[-1] for p in files])
