@@ -51,7 +51,7 @@ SEED = 20250418
 SIZES = {
     "toy": {"engine_paths": 512, "engine_steps": 16, "repeats": 1, "peer_paths": 16,
             "peer_steps": 16, "vr_paths": 1024},
-    "full": {"engine_paths": 8192, "engine_steps": 128, "repeats": 3, "peer_paths": 256,
+    "full": {"engine_paths": 8192, "engine_steps": 128, "repeats": 3, "peer_paths": 1024,
              "peer_steps": 256, "vr_paths": 16384},
 }  # fmt: skip
 

@@ -84,6 +84,18 @@ class _Chunk(NamedTuple):
     max_norm: np.ndarray
 
 
+def _fill_increments(buffer, generators, paths_per_block, dt):
+    """Brownian increments ``√dt · N(0, 1)`` for every seed block, drawn into ``buffer``
+    (``(K, n, d)``, block b in paths ``b·paths_per_block …``) in place: the same numbers as
+    concatenating each block's draws, without the copies."""
+    for b, g in enumerate(generators):
+        block = buffer[:, b * paths_per_block : (b + 1) * paths_per_block]
+        for k in range(buffer.shape[0]):  # out= needs a contiguous target
+            g.standard_normal(out=block[k])
+    buffer *= np.sqrt(dt)
+    return buffer
+
+
 def _euler_maruyama(model, approximation, X, t0, h, dt, increments):
     """Euler–Maruyama steps of size dt, one per increment; ``h`` is the optimiser's step, which
     the drift and diffusion depend on. A noise-free model (the ODE) ignores the increments."""
@@ -120,11 +132,11 @@ def _simulate_chunk(model, h, T, approximations, mc, generators):
     diverged = np.zeros(n, dtype=bool)
     max_norm = np.linalg.norm(Y[:, :d], axis=1)
     dt = h / K
+    buffer = np.empty((K, n, d))
     with np.errstate(over="ignore", invalid="ignore"):
         for step in range(n_steps(T, h)):
             t = step * h
-            dW = np.concatenate([g.standard_normal((K, mc.paths_per_block, d)) for g in generators],
-                                axis=1) * np.sqrt(dt)  # fmt: skip
+            dW = _fill_increments(buffer, generators, mc.paths_per_block, dt)
             Y = model.discrete_step(t, h, Y, dW.sum(axis=0) / np.sqrt(h))
             for a in approximations:
                 fine[a.name] = _euler_maruyama(model, a, fine[a.name], t, h, dt, dW)
@@ -181,10 +193,10 @@ def euler_maruyama(
         generators = [rng(seed, *keys, b)
                       for b in range(first, min(first + mc.blocks_per_chunk, mc.n_blocks))]  # fmt: skip
         X = np.tile(model.initial_continuous(h, approximation), (len(generators) * mc.paths_per_block, 1))  # fmt: skip
+        buffer = np.empty((1, len(X), model.dim))
         with np.errstate(over="ignore", invalid="ignore"):
             for step in range(n_steps(T, h)):
-                dW = np.concatenate([g.standard_normal((1, mc.paths_per_block, model.dim))
-                                     for g in generators], axis=1) * np.sqrt(h)  # fmt: skip
+                dW = _fill_increments(buffer, generators, mc.paths_per_block, h)
                 X = _euler_maruyama(model, approximation, X, step * h, h, h, dW)
         out.append(X)
     return np.concatenate(out)
