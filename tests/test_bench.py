@@ -73,7 +73,7 @@ def test_a_new_engine_case_is_one_registry_entry():
     case = bench.EngineCase("dummy", "zeros", simulate, lambda d: d)
     table = bench.bench_engine(TOY, {"dummy": case})
     assert list(table["case"].unique()) == ["dummy"] and len(table) == len(bench.DIMENSIONS)
-    assert (TOY["engine_paths"] in {n for _, n, _ in calls})
+    assert TOY["engine_paths"] in {n for _, n, _ in calls}
 
 
 def test_peers_agree_within_standard_error_and_exact_mean():

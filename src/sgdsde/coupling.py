@@ -190,9 +190,10 @@ def euler_maruyama(
     the result does not depend on ``blocks_per_chunk`` (no coupling, no fine grid)."""
     out = []
     for first in range(0, mc.n_blocks, mc.blocks_per_chunk):
-        generators = [rng(seed, *keys, b)
-                      for b in range(first, min(first + mc.blocks_per_chunk, mc.n_blocks))]  # fmt: skip
-        X = np.tile(model.initial_continuous(h, approximation), (len(generators) * mc.paths_per_block, 1))  # fmt: skip
+        blocks = range(first, min(first + mc.blocks_per_chunk, mc.n_blocks))
+        generators = [rng(seed, *keys, b) for b in blocks]
+        X0 = model.initial_continuous(h, approximation)
+        X = np.tile(X0, (len(generators) * mc.paths_per_block, 1))
         buffer = np.empty((1, len(X), model.dim))
         with np.errstate(over="ignore", invalid="ignore"):
             for step in range(n_steps(T, h)):

@@ -61,7 +61,7 @@ def _sparse_matvec(M: np.ndarray, x: np.ndarray) -> np.ndarray | None:
     """``M x_i`` for a shared M (``(m, d)`` or ``(1, m, d)``) with at most one non-zero per
     row, or None when M is not of that form (or not shared). Zero rows give exact zeros; a
     contiguous block ``M[r:r+k, c:c+k]`` is applied as a slice, without a gather."""
-    if M.ndim not in (2, 3) or M.ndim == 3 and M.shape[0] != 1:
+    if M.ndim not in (2, 3) or (M.ndim == 3 and M.shape[0] != 1):
         return None
     structure = _one_per_row(M.reshape(M.shape[-2:]))
     if structure is None:
