@@ -15,8 +15,8 @@ rule momentum_approx_experiment:
         out=subpath(output.metrics, parent=True),
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=15,
+        mem_mb=1000,  # measured max RSS ≤ 650 MB (E4), default config
+        runtime=30,  # E2, the slowest, 7 min on a loaded 2-core machine
     conda:
         "../environment.yml"
     log:
