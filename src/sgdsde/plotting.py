@@ -87,10 +87,11 @@ def benchmark_figure(tables: dict[str, pd.DataFrame]) -> plt.Figure:
         x = np.arange(len(group)) + (i - 1) * 0.2
         ax.errorbar(x, group["mean"], yerr=1.96 * group["mean_se"], fmt="o", capsize=3,
                     label=solver)  # fmt: skip
-    exact = peers.groupby("d", sort=False)["exact_mean"].first()
-    ax.scatter(np.arange(len(exact)), exact, marker="_", s=400, c="k", label="exact", zorder=3)
+    exact = peers.groupby("d", sort=False)["euler_mean"].first()
+    ax.scatter(np.arange(len(exact)), exact, marker="_", s=400, c="k", label="Euler's exact mean",
+               zorder=3)  # fmt: skip
     ax.set_xticks(np.arange(len(exact)), [f"d = {d}" for d in exact.index])
-    ax.set(ylabel="mean of X_T (95 % interval)", title="OU: means agree within SE")
+    ax.set(ylabel="mean of X_T (95 % interval)", title="OU: means of the solvers")
     ax.legend(fontsize=8)
     ax = axes[1, 0]
     labels = ["coupled" if c else "independent" for c in vr["coupled"]]
