@@ -44,3 +44,7 @@ rule all:
 onsuccess:
     print_claims_summary("results/claims.csv")
     print_tex_hint()
+
+
+# The benchmark suite, `snakemake bench` (after rule all: it times the run that built all).
+include: "rules/bench.smk"

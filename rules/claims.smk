@@ -12,6 +12,10 @@ rule claims:
         tex="paper/generated/claims.tex",
         summary="paper/generated/claims_summary.tex",
         tables=expand("paper/generated/claims_{paper}.tex", paper=PAPERS),
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
     conda:
         "../environment.yml"
     log:

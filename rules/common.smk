@@ -224,3 +224,15 @@ def marginal_momentum_targets():
     if config["marginal_momentum"]["E10"]["enabled"]:
         targets.append("results/marginal_momentum/E10/metrics.json")
     return targets
+
+
+# ---- bench (issue 7: the benchmark suite, rules/bench.smk)
+
+PRESENTATION["bench.py"] = "bench"  # benchmarks only: editing them reruns no experiment
+
+
+def bench_run_label(wildcards=None):
+    """The run whose benchmark: files `snakemake bench` reads: the last config file's name
+    (`quick` for config/quick.yaml, `default` for config/config.yaml)."""
+    stem = Path(workflow.configfiles[-1]).stem if workflow.configfiles else "config"
+    return "default" if stem == "config" else stem

@@ -13,6 +13,10 @@ rule momentum_approx_experiment:
     params:
         cfg=momentum_approx_params,
         out=subpath(output.metrics, parent=True),
+    threads: 1
+    resources:
+        mem_mb=1000,  # measured max RSS ≤ 650 MB (E4), default config
+        runtime=30,  # E2, the slowest, 7 min on a loaded 2-core machine
     conda:
         "../environment.yml"
     log:
@@ -62,6 +66,10 @@ rule momentum_approx_E1:
     params:
         cfg=e1_params,
         out=subpath(output.metrics, parent=True),
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     conda:
         "../environment.yml"
     log:
@@ -88,6 +96,10 @@ rule momentum_approx_figures_F1_F4:
             "momentum_approx",
             e1_tables=list(input.tables), e1_metrics=list(input.metrics)
         ),
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     conda:
         "../environment.yml"
     log:
@@ -151,6 +163,10 @@ rule momentum_approx_tables:
             for table in ("T1", "T2", "T3")
         ],
         tex=expand("paper/generated/momentum_approx_{table}.tex", table=["T1", "T2", "T3"]),
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
     conda:
         "../environment.yml"
     log:

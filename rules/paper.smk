@@ -11,6 +11,10 @@ rule provenance:
         tex="paper/generated/provenance.tex",
     params:
         cfg=json.dumps(config, sort_keys=True),
+    threads: 1
+    resources:
+        mem_mb=300,
+        runtime=5,
     conda:
         "../environment.yml"
     log:
@@ -35,6 +39,10 @@ rule paper:
         provenance=rules.provenance.output.tex,
     output:
         pdf="results/paper/reproduction.pdf",
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=10,
     conda:
         "../environment.yml"
     log:

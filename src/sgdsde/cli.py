@@ -94,6 +94,15 @@ def _summary(args: argparse.Namespace) -> None:
     print("\n".join(ledger.summary(pd.read_csv(args.csv))))
 
 
+def _bench(args: argparse.Namespace) -> None:
+    from sgdsde import bench
+
+    runs = dict(run.split("=", 1) for run in args.walltime)
+    tables = bench.run_suite(Path(args.out), args.size, {k: Path(v) for k, v in runs.items()})
+    for name, table in tables.items():
+        print(f"{name}:\n{table.to_string(index=False)}\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sgdsde", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -130,6 +139,13 @@ def main(argv: list[str] | None = None) -> int:
     pv.add_argument("--json", required=True)
     pv.add_argument("--tex", required=True)
     pv.set_defaults(func=_provenance)
+    bn = sub.add_parser("bench", help="benchmark suite: engine, peers, coupling, wall times")
+    bn.add_argument("--out", default="results/benchmarks", help="directory for <name>.csv")
+    bn.add_argument("--size", choices=["toy", "full"], default="full")
+    bn.add_argument("--walltime", nargs="*", default=[], metavar="LABEL=DIR",
+                    help="Snakemake benchmark directories of workflow runs, e.g. "
+                         "quick=results/benchmarks")  # fmt: skip
+    bn.set_defaults(func=_bench)
     sm = sub.add_parser("summary", help="print the per-paper summary of a claims.csv")
 
     sm.add_argument("csv")

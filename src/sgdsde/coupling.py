@@ -84,6 +84,18 @@ class _Chunk(NamedTuple):
     max_norm: np.ndarray
 
 
+def _fill_increments(buffer, generators, paths_per_block, dt):
+    """Brownian increments ``√dt · N(0, 1)`` for every seed block, drawn into ``buffer``
+    (``(K, n, d)``, block b in paths ``b·paths_per_block …``) in place: the same numbers as
+    concatenating each block's draws, without the copies."""
+    for b, g in enumerate(generators):
+        block = buffer[:, b * paths_per_block : (b + 1) * paths_per_block]
+        for k in range(buffer.shape[0]):  # out= needs a contiguous target
+            g.standard_normal(out=block[k])
+    buffer *= np.sqrt(dt)
+    return buffer
+
+
 def _euler_maruyama(model, approximation, X, t0, h, dt, increments):
     """Euler–Maruyama steps of size dt, one per increment; ``h`` is the optimiser's step, which
     the drift and diffusion depend on. A noise-free model (the ODE) ignores the increments."""
@@ -120,11 +132,11 @@ def _simulate_chunk(model, h, T, approximations, mc, generators):
     diverged = np.zeros(n, dtype=bool)
     max_norm = np.linalg.norm(Y[:, :d], axis=1)
     dt = h / K
+    buffer = np.empty((K, n, d))
     with np.errstate(over="ignore", invalid="ignore"):
         for step in range(n_steps(T, h)):
             t = step * h
-            dW = np.concatenate([g.standard_normal((K, mc.paths_per_block, d)) for g in generators],
-                                axis=1) * np.sqrt(dt)  # fmt: skip
+            dW = _fill_increments(buffer, generators, mc.paths_per_block, dt)
             Y = model.discrete_step(t, h, Y, dW.sum(axis=0) / np.sqrt(h))
             for a in approximations:
                 fine[a.name] = _euler_maruyama(model, a, fine[a.name], t, h, dt, dW)
@@ -163,3 +175,29 @@ def coupled_simulation(
         diverged=np.concatenate([c.diverged for c in chunks]),
         max_norm=np.concatenate([c.max_norm for c in chunks]),
     )
+
+
+# ---- plain Euler–Maruyama (issue 7: the benchmark suite's engine for a single SDE)
+
+
+def euler_maruyama(
+    model, approximation: Approximation, h: float, T: float, mc: MonteCarlo, seed: int,
+    *keys: str | int,
+) -> np.ndarray:  # fmt: skip
+    """``X_T`` of ``mc.n_paths`` independent Euler–Maruyama paths of one continuous model,
+    ``X_{n+1} = X_n + h b(t_n, X_n) + G(t_n, X_n) ΔW_n`` with ``ΔW_n ~ N(0, h I)``: shape
+    ``(n_paths, m)``. Increments are drawn per seed block as in :func:`coupled_simulation`, so
+    the result does not depend on ``blocks_per_chunk`` (no coupling, no fine grid)."""
+    out = []
+    for first in range(0, mc.n_blocks, mc.blocks_per_chunk):
+        blocks = range(first, min(first + mc.blocks_per_chunk, mc.n_blocks))
+        generators = [rng(seed, *keys, b) for b in blocks]
+        X0 = model.initial_continuous(h, approximation)
+        X = np.tile(X0, (len(generators) * mc.paths_per_block, 1))
+        buffer = np.empty((1, len(X), model.dim))
+        with np.errstate(over="ignore", invalid="ignore"):
+            for step in range(n_steps(T, h)):
+                dW = _fill_increments(buffer, generators, mc.paths_per_block, h)
+                X = _euler_maruyama(model, approximation, X, step * h, h, h, dW)
+        out.append(X)
+    return np.concatenate(out)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -56,3 +57,73 @@ def save_figure(fig: plt.Figure, directory: str | Path, name: str) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     for ext in ("pdf", "png"):
         fig.savefig(directory / f"{name}.{ext}", bbox_inches="tight", dpi=200)
+
+
+# ---- benchmark suite (issue 7)
+
+
+def benchmark_figure(tables: dict[str, pd.DataFrame]) -> plt.Figure:
+    """The benchmark suite in one figure: engine / Gaussian-fill bound against d (target 0.6),
+    peer throughputs on the OU SDE, their means of X_T with 95 % intervals against the exact
+    mean, paths needed with and without coupling, and the workflow wall times."""
+    fig, axes = plt.subplots(2, 3, figsize=(13, 7.5), layout="constrained")
+    engine, peers, vr = tables["engine"], tables["peers"], tables["variance_reduction"]
+    ax = axes[0, 0]
+    sns.lineplot(data=engine, x="d", y="ratio", hue="case", style="case", markers=True,
+                 dashes=False, ax=ax)  # fmt: skip
+    ax.axhline(0.6, ls="--", c="0.5", lw=1)
+    ax.annotate("target 0.6 (d = 10)", (1, 0.6), fontsize=8, color="0.4", va="bottom")
+    ax.set(xscale="log", ylim=(0, 1.05), xlabel="dimension d", ylabel="engine / bound",
+           title="engine throughput / Gaussian-fill bound")  # fmt: skip
+    ax.legend(fontsize=7, title=None)
+    ax = axes[0, 1]
+    sns.lineplot(data=peers, x="d", y="path_steps_per_s", hue="solver", style="solver",
+                 markers=True, dashes=False, ax=ax)  # fmt: skip
+    ax.set(xscale="log", yscale="log", xlabel="dimension d", ylabel="path-steps / s",
+           title="Ornstein–Uhlenbeck, Euler: throughput")  # fmt: skip
+    ax.legend(fontsize=8, title=None)
+    ax = axes[0, 2]
+    for i, (solver, group) in enumerate(peers.groupby("solver", sort=False)):
+        x = np.arange(len(group)) + (i - 1) * 0.2
+        ax.errorbar(x, group["mean"], yerr=1.96 * group["mean_se"], fmt="o", capsize=3,
+                    label=solver)  # fmt: skip
+    exact = peers.groupby("d", sort=False)["euler_mean"].first()
+    ax.scatter(np.arange(len(exact)), exact, marker="_", s=400, c="k", label="Euler's exact mean",
+               zorder=3)  # fmt: skip
+    ax.set_xticks(np.arange(len(exact)), [f"d = {d}" for d in exact.index])
+    ax.set(ylabel="mean of X_T (95 % interval)", title="OU: means of the solvers")
+    ax.legend(fontsize=8)
+    ax = axes[1, 0]
+    labels = ["coupled" if c else "independent" for c in vr["coupled"]]
+    ax.bar(labels, vr["paths_needed"], color=["C0", "C3"])
+    ax.set(yscale="log", ylabel="paths for SE ≤ |error|/4",
+           title=f"SDE2 weak error at h = 2^-6: variance reduction "
+                 f"{vr['variance_reduction'].max():.0f}×")  # fmt: skip
+    for x, v in enumerate(vr["paths_needed"]):
+        ax.annotate(f"{v:,}", (x, v), ha="center", va="bottom", fontsize=9)
+    ax = axes[1, 1]
+    speed = peers[peers["solver"] != "sgdsde"]
+    sns.barplot(data=speed, x="d", y="speedup_of_sgdsde", hue="solver", ax=ax)
+    for target, solver in ((5, "torchsde"), (40, "sdeint")):
+        ax.axhline(target, ls="--", lw=1, c="0.5")
+        ax.annotate(f"target {target}× ({solver})", (1.0, target),
+                    xycoords=("axes fraction", "data"), fontsize=8, color="0.3", ha="right",
+                    va="bottom", zorder=5,
+                    bbox={"fc": "white", "ec": "none", "alpha": 0.8, "pad": 1})  # fmt: skip
+    ax.set(yscale="log", xlabel="dimension d", ylabel="time of peer / time of sgdsde",
+           title="speed-up of sgdsde over the peers")  # fmt: skip
+    ax.legend(fontsize=8, title=None)
+    ax = axes[1, 2]
+    wall = tables.get("walltime")
+    if wall is not None and len(wall):
+        ax.bar(wall["run"], wall["span_seconds"] / 60, color="C2", label="span (wall)")
+        ax.scatter(wall["run"], wall["job_seconds"] / 60, c="k", marker="D", zorder=3,
+                   label="sum of job times")  # fmt: skip
+        ax.set(ylabel="minutes", title="workflow runs (benchmark: files)")
+        ax.legend(fontsize=8)
+    else:
+        ax.text(0.5, 0.5, "no workflow run given", ha="center", va="center")
+        ax.set_axis_off()
+    load = np.mean([t["load"].mean() for t in tables.values()])
+    fig.suptitle(f"sgdsde benchmark suite (mean 1-min load {load:.1f} on {os.cpu_count()} CPUs)")
+    return fig

@@ -1,0 +1,356 @@
+"""Benchmark suite (issue 7): ``python -m sgdsde bench`` or ``snakemake bench``.
+
+Four measurements, side by side in one run on one machine, each written to
+``<out>/<name>.csv`` with the machine's load (``os.getloadavg``) at the time:
+
+* ``engine``: throughput of the Monte-Carlo engine in path-steps per second, for every case of
+  :data:`ENGINE_CASES` at d ∈ {1, 10, 100}, against the machine's own bound, the rate at which
+  NumPy fills the same number of standard normals from the same generator (PCG64). The figure of
+  merit is ``ratio = engine rate / bound rate`` (1 would be "free arithmetic").
+* ``peers``: the Ornstein–Uhlenbeck SDE ``dX = −θX dt + σ dW`` solved by
+  :func:`sgdsde.coupling.euler_maruyama`, by ``sdeint.itoEuler`` and by ``torchsde.sdeint``
+  (Euler, CPU, one thread) with equal paths and steps: throughputs, ratios, and the means of
+  ``X_T`` with standard errors against each other and Euler's exact mean ``x0 (1 − θh)^N``
+  (the SDE's mean ``x0 e^{−θT}`` is listed too; it differs by O(h)).
+* ``variance_reduction``: the number of paths needed to resolve the O(h²) weak error of SDE2
+  for CFG-B's ``g1 = |x|²`` at ``h = 2^-6`` (SE ≤ |error|/4, the ledger's criterion), with the
+  coupled engine (pathwise differences) and without (independent samples):
+  ``M = 16 Var / error²``; their ratio is the variance-reduction factor.
+* ``walltime``: wall time of workflow runs from Snakemake's ``benchmark:`` files: the sum of
+  the job times and the span ``max(end) − min(end − s)`` (a benchmark file is written when its
+  job ends), per run label; the suite's own file (``bench/bench.tsv``) is left out.
+
+Timings on a shared machine are noisy: every row records the 1-minute load average.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sgdsde.checks import require_finite
+from sgdsde.coupling import MonteCarlo, coupled_simulation, euler_maruyama
+from sgdsde.observables import SquaredNorm
+from sgdsde.oracles import GaussianOracle
+from sgdsde.problems import Quadratic
+from sgdsde.schedules import Schedule
+from sgdsde.sde import APPROXIMATIONS, HeavyBallRegimeB
+from sgdsde.seeding import rng
+from sgdsde.stats import mean_with_se, weak_error
+
+DIMENSIONS = (1, 10, 100)
+SEED = 20250418
+
+# Sizes: "toy" for the tests (seconds), "full" for `snakemake bench` (a few minutes).
+SIZES = {
+    "toy": {"engine_paths": 512, "engine_steps": 16, "repeats": 1, "peer_paths": 16,
+            "peer_steps": 16, "vr_paths": 1024},
+    "full": {"engine_paths": 8192, "engine_steps": 128, "repeats": 3, "peer_paths": 1024,
+             "peer_steps": 256, "vr_paths": 16384},
+}  # fmt: skip
+
+
+def single_threaded_blas() -> bool:
+    """Limit NumPy's OpenBLAS to one thread, as Snakemake does for a ``threads: 1`` job
+    (``OPENBLAS_NUM_THREADS=1``) and as torch is limited here: on a loaded machine idle BLAS
+    threads spinning on small products cost more than the products. True if it took effect."""
+    import ctypes
+    from glob import glob
+
+    libs = Path(np.__file__).parent.parent / "numpy.libs"
+    for path in sorted(glob(str(libs / "*openblas*"))):
+        lib = ctypes.CDLL(path)
+        for name in ("scipy_openblas_set_num_threads64_", "openblas_set_num_threads64_",
+                     "openblas_set_num_threads"):  # fmt: skip
+            if hasattr(lib, name):
+                getattr(lib, name)(1)
+                return True
+    return False
+
+
+def load() -> float:
+    """The 1-minute load average (recorded with every timing)."""
+    return float(os.getloadavg()[0])
+
+
+def best_time(run: Callable[[], object], repeats: int) -> tuple[float, object]:
+    """The smallest wall time of ``repeats`` calls (the least disturbed by other processes),
+    and the last result."""
+    best, result = np.inf, None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = run()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+# ---- models
+
+
+@functools.cache
+def heavy_ball_b(d: int) -> HeavyBallRegimeB:
+    """CFG-B in d dimensions: ``A = diag(linspace(0.5, 2, d))``, ``S = I``, ``U = 1/(1+t)``,
+    ``V = 2``, ``x0 = 1``, ``p0 = 0`` (spec 2504.13992 §3; d = 2 is not CFG-B's A)."""
+    problem = Quadratic(np.diag(np.linspace(0.5, 2.0, d)), np.zeros(d))
+    U = Schedule.from_config({"kind": "inverse", "scale": 1.0, "offset": 1.0})
+    V = Schedule.from_config({"kind": "constant", "scale": 2.0})
+    return HeavyBallRegimeB(GaussianOracle(problem, np.eye(d)), U, V, np.ones(d), np.zeros(d))
+
+
+@dataclass(frozen=True)
+class OrnsteinUhlenbeck:
+    """``dX = −θ X dt + σ dW`` in d dimensions, ``X_0 = x0·1``; mean ``x0 e^{−θt}``. The
+    diffusion is the engine's general ``(1, d, d)`` matrix ``σ I``."""
+
+    d: int
+    theta: float = 1.0
+    sigma: float = 0.5
+    x0: float = 1.0
+
+    @property
+    def dim(self) -> int:
+        return self.d
+
+    def initial_continuous(self, h: float, approximation) -> np.ndarray:
+        return np.full(self.d, self.x0)
+
+    def drift(self, t, h, X, approximation):
+        return -self.theta * X
+
+    def diffusion(self, t, h, X, approximation):
+        return self.sigma * np.eye(self.d)[None]
+
+    def mean(self, T: float) -> float:
+        return self.x0 * np.exp(-self.theta * T)
+
+    def euler_mean(self, T: float, n_steps: int) -> float:
+        """Euler's own mean after n steps, ``x0 (1 − θh)^n``: what every solver estimates."""
+        return self.x0 * (1 - self.theta * T / n_steps) ** n_steps
+
+
+# ---- engine throughput against the Gaussian-fill bound
+
+
+@dataclass(frozen=True)
+class EngineCase:
+    """One engine benchmark: ``simulate(d, n_paths, n_steps)`` runs the engine, and
+    ``draws_per_path_step(d)`` is the number of standard normals it consumes per path and step
+    (the bound fills exactly that many)."""
+
+    name: str
+    description: str
+    simulate: Callable[[int, int, int], np.ndarray]
+    draws_per_path_step: Callable[[int], int]
+
+
+def _heavy_ball_sde1(d: int, n_paths: int, n_steps: int) -> np.ndarray:
+    """SDE1 of heavy ball (Regime B, CFG-B) by plain Euler–Maruyama to T = 1."""
+    mc = MonteCarlo(n_paths, paths_per_block=min(n_paths, 1024), blocks_per_chunk=64)
+    return euler_maruyama(heavy_ball_b(d), APPROXIMATIONS["sde1"], 1.0 / n_steps, 1.0, mc,
+                          SEED, "bench", "heavy_ball_sde1", d)  # fmt: skip
+
+
+def _heavy_ball_coupled(d: int, n_paths: int, n_steps: int) -> np.ndarray:
+    """The coupled engine of E1c: heavy ball and SDE1 on the grids δ = h/2 and 2δ, sharing the
+    Brownian increments (K = 2 fine steps, so n_steps fine steps in all)."""
+    mc = MonteCarlo(n_paths, fine_steps=2, paths_per_block=min(n_paths, 1024),
+                    blocks_per_chunk=64)  # fmt: skip
+    observables = {"x1": lambda x: x[:, 0]}
+    sample = coupled_simulation(heavy_ball_b(d), 2.0 / n_steps, 1.0, [APPROXIMATIONS["sde1"]],
+                                observables, mc, SEED, "bench", "coupled", d)  # fmt: skip
+    return sample.discrete["x1"]
+
+
+ENGINE_CASES: dict[str, EngineCase] = {
+    case.name: case
+    for case in (
+        EngineCase("heavy_ball_sde1", "heavy-ball SDE1 (Regime B), Euler–Maruyama",
+                   _heavy_ball_sde1, lambda d: d),
+        EngineCase("heavy_ball_coupled", "heavy ball + SDE1 on grids δ, 2δ, coupled (K = 2)",
+                   _heavy_ball_coupled, lambda d: d),
+    )
+}  # fmt: skip
+"""The engine cases; a new SDE (e.g. RMSprop's) is one more :class:`EngineCase` here."""
+
+
+def gaussian_fill(n_draws: int, chunk: int = 1 << 22) -> float:
+    """Fill ``n_draws`` standard normals with NumPy's PCG64 into a preallocated buffer (the
+    machine's bound for an engine that needs that many): returns a checksum."""
+    gen, out, total = rng(SEED, "bench", "bound"), np.empty(min(chunk, n_draws)), 0.0
+    for first in range(0, n_draws, chunk):
+        n = min(chunk, n_draws - first)
+        gen.standard_normal(out=out[:n])
+        total += out[0]
+    return total
+
+
+def bench_engine(size: dict, cases: dict[str, EngineCase] = ENGINE_CASES) -> pd.DataFrame:
+    """Path-steps per second of each engine case at each d, and of the Gaussian-fill bound."""
+    rows = []
+    n, N, repeats = size["engine_paths"], size["engine_steps"], size["repeats"]
+    for case in cases.values():
+        for d in DIMENSIONS:
+            case.simulate(d, 2, 2)  # warm-up: the model's set-up (cached), first calls
+            engine, X = best_time(lambda c=case, d=d: c.simulate(d, n, N), repeats)
+            require_finite(X, f"bench.{case.name}", f"d={d}")
+            draws = n * N * case.draws_per_path_step(d)
+            bound, _ = best_time(lambda m=draws: gaussian_fill(m), repeats)
+            rows.append({"case": case.name, "description": case.description, "d": d,
+                         "n_paths": n, "n_steps": N, "draws": draws,
+                         "engine_seconds": engine, "bound_seconds": bound,
+                         "engine_path_steps_per_s": n * N / engine,
+                         "bound_path_steps_per_s": n * N / bound,
+                         "ratio": bound / engine, "load": load()})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+# ---- peers on the Ornstein–Uhlenbeck SDE
+
+
+def ou_sgdsde(ou: OrnsteinUhlenbeck, n_paths: int, n_steps: int, T: float) -> np.ndarray:
+    mc = MonteCarlo(n_paths, paths_per_block=min(n_paths, 1024), blocks_per_chunk=64)
+    return euler_maruyama(ou, APPROXIMATIONS["sde1"], T / n_steps, T, mc, SEED, "bench", "ou",
+                          ou.d)  # fmt: skip
+
+
+def ou_sdeint(ou: OrnsteinUhlenbeck, n_paths: int, n_steps: int, T: float) -> np.ndarray:
+    """``sdeint.itoEuler``, one call per path (sdeint integrates one path at a time)."""
+    import sdeint
+
+    tspan = np.linspace(0.0, T, n_steps + 1)
+    G = ou.sigma * np.eye(ou.d)
+    gen = rng(SEED, "bench", "ou_sdeint", ou.d)
+    y0 = np.full(ou.d, ou.x0)
+    return np.array([
+        sdeint.itoEuler(lambda y, t: -ou.theta * y, lambda y, t: G, y0, tspan,
+                        generator=gen)[-1]
+        for _ in range(n_paths)
+    ])  # fmt: skip
+
+
+def ou_torchsde(ou: OrnsteinUhlenbeck, n_paths: int, n_steps: int, T: float) -> np.ndarray:
+    """``torchsde.sdeint`` (Ito, diagonal noise, Euler with ``dt = T/n_steps``) on CPU, one
+    thread, all paths as one batch."""
+    import torch
+    import torchsde
+
+    torch.set_num_threads(1)
+    torch.manual_seed(SEED + ou.d)
+
+    class SDE(torch.nn.Module):
+        noise_type, sde_type = "diagonal", "ito"
+
+        def f(self, t, y):
+            return -ou.theta * y
+
+        def g(self, t, y):
+            return torch.full_like(y, ou.sigma)
+
+    y0 = torch.full((n_paths, ou.d), ou.x0, dtype=torch.float64)
+    ts = torch.tensor([0.0, T], dtype=torch.float64)
+    with torch.no_grad():
+        ys = torchsde.sdeint(SDE(), y0, ts, method="euler", dt=T / n_steps)
+    return ys[-1].numpy()
+
+
+PEERS: dict[str, Callable] = {"sgdsde": ou_sgdsde, "sdeint": ou_sdeint, "torchsde": ou_torchsde}
+
+
+def bench_peers(size: dict, T: float = 1.0) -> pd.DataFrame:
+    """Throughput and mean of ``X_T`` (over paths and coordinates, with its SE) of each solver
+    on the same OU problem, equal paths and steps; ratios relative to sgdsde."""
+    rows = []
+    n, N = size["peer_paths"], size["peer_steps"]
+    for d in DIMENSIONS:
+        ou = OrnsteinUhlenbeck(d)
+        for solver, solve in PEERS.items():
+            solve(ou, 2, 2, T)  # warm-up: imports, first-call set-up
+            seconds, X = best_time(lambda s=solve, ou=ou: s(ou, n, N, T), size["repeats"])
+            X = require_finite(np.asarray(X), f"bench.peers.{solver}", f"d={d}")
+            mean = mean_with_se(X.mean(axis=1))  # coordinates are i.i.d.: average per path
+            rows.append({"solver": solver, "d": d, "n_paths": n, "n_steps": N, "seconds": seconds,
+                         "path_steps_per_s": n * N / seconds, "mean": mean.mean,
+                         "mean_se": mean.se, "exact_mean": ou.mean(T),
+                         "euler_mean": ou.euler_mean(T, N), "load": load()})  # fmt: skip
+    table = pd.DataFrame(rows)
+    ours = table[table["solver"] == "sgdsde"].set_index("d")
+    table["speedup_of_sgdsde"] = table["seconds"] / table["d"].map(ours["seconds"]).to_numpy()
+    se = np.hypot(table["mean_se"], table["d"].map(ours["mean_se"]).to_numpy())
+    table["z_vs_sgdsde"] = (table["mean"] - table["d"].map(ours["mean"]).to_numpy()) / se
+    table["z_vs_euler"] = (table["mean"] - table["euler_mean"]) / table["mean_se"]
+    return table
+
+
+# ---- variance reduction of the coupling
+
+
+def bench_variance_reduction(size: dict, k: int = 6, T: float = 1.0) -> pd.DataFrame:
+    """Paths needed for SE ≤ |e|/4 of SDE2's weak error for ``g1 = |x|²`` at ``h = 2^-k``,
+    CFG-B's schedules in d = 2, with and without the coupling (pilot of ``vr_paths`` paths)."""
+    h, g = 2.0**-k, SquaredNorm(2)
+    mc = MonteCarlo(size["vr_paths"], fine_steps=8, paths_per_block=1024, blocks_per_chunk=16)
+    sample = coupled_simulation(heavy_ball_b(2), h, T, [APPROXIMATIONS["sde2"]], {"g1": g}, mc,
+                                SEED, "bench", "variance_reduction", k)  # fmt: skip
+    discrete, reference = sample.discrete["g1"], sample.reference("sde2", "g1")
+    half = len(discrete) // 2  # independent samples: discrete and SDE from disjoint paths
+    rows = []
+    for coupled, (a, b) in ((True, (discrete, reference)),
+                            (False, (discrete[:half], reference[half:]))):  # fmt: skip
+        estimate = weak_error(a, b, coupled=coupled)
+        variance = estimate.se**2 * len(a)  # per-path variance of the estimator
+        rows.append({"coupled": coupled, "h": h, "n_pilot": len(a), "error": estimate.mean,
+                     "error_se": estimate.se, "variance": variance, "load": load()})  # fmt: skip
+    table = pd.DataFrame(rows)
+    coupled = table[table["coupled"]].iloc[0]
+    error = float(coupled["error"])  # the better-resolved estimate of the same weak error
+    table["paths_needed"] = np.ceil(16 * table["variance"] / error**2).astype(int)
+    table["variance_reduction"] = table["variance"] / float(coupled["variance"])
+    return table
+
+
+# ---- wall time of workflow runs
+
+
+def bench_walltime(runs: dict[str, Path]) -> pd.DataFrame:
+    """Per run label: jobs, summed job seconds, and the span from the first job's start to the
+    last job's end, from the Snakemake ``benchmark:`` TSVs under each directory."""
+    rows = []
+    for label, directory in runs.items():
+        files = sorted(p for p in Path(directory).rglob("*.tsv") if p.parent.name != "bench")
+        if not files:
+            raise FileNotFoundError(f"bench: no benchmark TSVs under {directory} ({label})")
+        seconds = np.array([pd.read_csv(p, sep="\t")["s"].iloc[-1] for p in files])
+        ends = np.array([p.stat().st_mtime for p in files])
+        rows.append({"run": label, "jobs": len(files), "job_seconds": seconds.sum(),
+                     "span_seconds": ends.max() - (ends - seconds).min(),
+                     "slowest_job": files[int(seconds.argmax())].stem,
+                     "slowest_job_seconds": seconds.max(), "load": load()})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+# ---- the suite
+
+
+def run_suite(out: Path, size_name: str = "full", runs: dict[str, Path] | None = None):
+    """Run every benchmark, write ``<out>/{engine,peers,variance_reduction,walltime}.csv`` and
+    the figure ``<out>/bench.{pdf,png}``; return the tables."""
+    size = SIZES[size_name]
+    single_threaded_blas()
+    tables = {"engine": bench_engine(size), "peers": bench_peers(size),
+              "variance_reduction": bench_variance_reduction(size)}  # fmt: skip
+    if runs:
+        tables["walltime"] = bench_walltime(runs)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, table in tables.items():
+        table.assign(size=size_name).to_csv(out / f"{name}.csv", index=False)
+    from sgdsde.plotting import benchmark_figure, save_figure
+
+    save_figure(benchmark_figure(tables), out, "bench")
+    return tables
