@@ -30,6 +30,8 @@ rule paper:
         claims=rules.claims.output,
         tables=rules.momentum_approx_tables.output.tex,
         figures=momentum_approx_figures(),
+        adaptive_sde_tables=rules.adaptive_sde_tables.output.tex,
+        adaptive_sde_figures=adaptive_sde_figures(),
         provenance=rules.provenance.output.tex,
     output:
         pdf="results/paper/reproduction.pdf",

@@ -116,6 +116,7 @@ def slope_metrics(table: pd.DataFrame, prefix: str, n_tail: int = 3) -> dict:
         metrics |= {
             f"{key}/errors": group["error"].tolist(), f"{key}/se": group["se"].tolist(),
             f"{key}/abs_error_over_se": (group["error"].abs() / group["se"]).tolist(),
+            f"{key}/tail_abs_error_over_se": (group["error"].abs() / group["se"]).tolist()[-n_tail:],
             f"{key}/resolved_slope": fit.slope if fit else None,
             f"{key}/resolved_slope_ci": [fit.ci_low, fit.ci_high] if fit else None,
             f"{key}/tail_slope": tail.slope if tail else None,
@@ -154,6 +155,15 @@ def weak_error_study(cfg: dict, seed: int, experiment: str) -> ExperimentResult:
             log.info("%s %s τ=2^-%d: %.1f s", experiment, tag, i, time.perf_counter() - start)
         table = pd.DataFrame([r for r in rows if r["run"] == tag])
         metrics |= slope_metrics(table, "" if tag == "main" else f"{tag}/")
+        if tag != "main":  # the diagnostic's errors relative to the main run's order-2 error
+            main = pd.DataFrame([r for r in rows if r["run"] == "main"])
+            last = main[(main["tau"] == taus[-1]) & (main["model"] == "sde2")]
+            for _, row in table[table["tau"] == taus[-1]].iterrows():
+                ref = last[last["test_function"] == row["test_function"]]["error"]
+                if len(ref):
+                    metrics[f"{tag}/{row['model']}/{row['test_function']}/ratio_to_main_sde2"] = (
+                        abs(row["error"]) / abs(float(ref.iloc[0]))
+                    )
     metrics["phi_active_fraction_max"] = float(max(r["phi_active_fraction"] for r in rows))
     return ExperimentResult({"table": pd.DataFrame(rows), "trajectory": pd.DataFrame(traj)}, metrics)
 
