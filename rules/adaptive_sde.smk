@@ -54,7 +54,7 @@ rule adaptive_sde_figures_F1_F5:
     params:
         parameters=lambda wildcards, input: notebook_parameters(
             "adaptive_sde", tables=list(input.tables), trajectories=list(input.trajectories),
-            trajectory_tau=config["adaptive_sde"]["trajectory_tau"],
+            trajectory_tau=str(config["adaptive_sde"]["trajectory_tau"]),
         ),
     threads: 1
     resources:

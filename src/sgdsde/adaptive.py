@@ -498,7 +498,7 @@ class CoupledRun:
     """What :func:`coupled_weak_errors` measured on one chunk of paths, at one τ.
 
     ``terminal[g]['disc']`` and ``terminal[g][model]`` are per-path values at T (models averaged
-    over the antithetic pair); ``cv`` the control variate at T ``(n, d)``; ``sums[g][model]`` the
+    over the antithetic pair); ``cv`` the control variates at T (:func:`control_variates`); ``sums[g][model]`` the
     per-grid-time sums of ``g(disc) − g(model)`` and of its square, and of ``g(disc)``,
     ``g(model)``; ``active[model]`` the number of (path, substep) pairs where φ was active."""
 
@@ -524,7 +524,8 @@ def coupled_weak_errors(disc, models: dict, X0: np.ndarray, tau: float, T: float
       v-rate) is accumulated for the v-noise;
     * ``independent_v_noise`` (the B2 diagnostic) gives the discrete v-update its own copy ξ'.
 
-    Raises :class:`DivergenceError` if a state becomes non-finite."""
+    Models without diffusion are integrated once (they are deterministic from the common
+    start). Raises :class:`DivergenceError` if a state becomes non-finite."""
     p = disc.problem
     d, n_steps = p.d, round(T / tau)
     X = np.broadcast_to(np.asarray(X0, dtype=float), (1, disc.n_vars, d)).copy()
@@ -532,8 +533,17 @@ def coupled_weak_errors(disc, models: dict, X0: np.ndarray, tau: float, T: float
         X = disc.step(X, n, np.zeros((1, d)), tau)
     X = np.repeat(X, n_paths, axis=0)
     mult = 2 if antithetic else 1
-    Y = {name: np.repeat(X, mult, axis=0) for name in models}
+    # a model without diffusion started from the common state is deterministic: one path
+    Y = {name: X[:1].copy() if not model.spec.diffusion else np.repeat(X, mult, axis=0)
+         for name, model in models.items()}  # fmt: skip
+
+    def per_path(val):
+        if val.shape[0] == 1:
+            return np.broadcast_to(val, (n_paths,))
+        return val.reshape(mult, n_paths).mean(axis=0)
     cv, r = np.zeros((n_paths, d)), disc.cv_rate()
+    cv2 = np.zeros((n_paths, d))
+    P, P2 = np.zeros((d, d)), np.zeros((d, d))  # exact E[cv cvᵀ], E[cv2 cv2ᵀ]
     times = tau * np.arange(skip, n_steps + 1)
     sums, counted = {}, {}
     active = {name: 0 for name in models}
@@ -543,7 +553,7 @@ def coupled_weak_errors(disc, models: dict, X0: np.ndarray, tau: float, T: float
         for name, Yn in Y.items():
             g_mod = test_functions(Yn)
             for g, val in g_mod.items():
-                val = val.reshape(mult, n_paths).mean(axis=0)
+                val = per_path(val)
                 diff = g_disc[g] - val
                 s = sums.setdefault(g, {}).setdefault(name, np.zeros((4, len(times))))
                 s[:, i] += [diff.sum(), (diff * diff).sum(), g_disc[g].sum(), val.sum()]
@@ -555,8 +565,12 @@ def coupled_weak_errors(disc, models: dict, X0: np.ndarray, tau: float, T: float
         xi_v = p.noise(gen.standard_normal((n_paths, d))) if independent_v_noise else None
         X = disc.step(X, n, xi, tau, xi_v=xi_v)
         cv = (1 - r * tau) * cv + r * tau * ((xi if xi_v is None else xi_v) ** 2 - p.diag_Sigma)
+        P = (1 - r * tau) ** 2 * P + (r * tau) ** 2 * p.M
         inc = bridge_increments(z, tau, K, gen)
         w2 = gen.standard_normal((K, n_paths, d)) * np.sqrt(tau / K)
+        for k in range(K):
+            cv2 = (1 - r * tau / K) * cv2 + np.sqrt(tau) * r * (w2[k] @ p.sqrt_M.T)
+            P2 = (1 - r * tau / K) ** 2 * P2 + tau * r * r * (tau / K) * p.M
         if antithetic:
             inc, w2 = np.concatenate([inc, inc], axis=1), np.concatenate([w2, -w2], axis=1)
         dt = tau / K
@@ -564,7 +578,9 @@ def coupled_weak_errors(disc, models: dict, X0: np.ndarray, tau: float, T: float
             Yn = Y[name]
             for k in range(K):
                 t = (n + k / K) * tau
-                Yn = Yn + model.drift(t, Yn) * dt + model.noise(t, Yn, inc[k], w2[k])
+                Yn = Yn + model.drift(t, Yn) * dt
+                if model.spec.diffusion:
+                    Yn = Yn + model.noise(t, Yn, inc[k], w2[k])
                 active[name] += int(model.precond.active(Yn[:, -1]).any(axis=-1).sum())
             Y[name] = Yn
         if not np.all(np.isfinite(X)) or not all(np.all(np.isfinite(Yn)) for Yn in Y.values()):
@@ -574,9 +590,18 @@ def coupled_weak_errors(disc, models: dict, X0: np.ndarray, tau: float, T: float
     terminal = {g: {"disc": val} for g, val in g_disc.items()}
     for name, Yn in Y.items():
         for g, val in test_functions(Yn).items():
-            terminal[g][name] = val.reshape(mult, n_paths).mean(axis=0)
-    counted = {name: mult * n_paths * K * (n_steps - skip) for name in models}
-    return CoupledRun(times, terminal, cv, sums, active, counted)
+            terminal[g][name] = np.array(per_path(val))
+    counted = {name: Y[name].shape[0] * K * (n_steps - skip) for name in models}
+    return CoupledRun(times, terminal, control_variates(cv, P, cv2, P2), sums, active, counted)
+
+
+def control_variates(cv, P, cv2, P2) -> np.ndarray:
+    """Exactly-mean-zero control variates at T (spec §5.3, extended): the discrete chain's χ²
+    response ``CV`` and its centred products ``CV_i CV_j − E[CV_i CV_j]``, and the products of
+    the SDE's W2 response ``CV2`` (its linear part cancels in the antithetic average). ``P`` and
+    ``P2`` are the exact second moments from the linear recursions."""
+    i, j = np.triu_indices(cv.shape[1])
+    return np.column_stack([cv, cv[:, i] * cv[:, j] - P[i, j], cv2[:, i] * cv2[:, j] - P2[i, j]])
 
 
 def control_variate_estimate(diff: np.ndarray, cv: np.ndarray | None):

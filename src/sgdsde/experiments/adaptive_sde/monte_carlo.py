@@ -116,7 +116,7 @@ def slope_metrics(table: pd.DataFrame, prefix: str, n_tail: int = 3) -> dict:
         metrics |= {
             f"{key}/errors": group["error"].tolist(), f"{key}/se": group["se"].tolist(),
             f"{key}/abs_error_over_se": (group["error"].abs() / group["se"]).tolist(),
-            f"{key}/tail_abs_error_over_se": (group["error"].abs() / group["se"]).tolist()[-n_tail:],
+            f"{key}/abs_error_over_se_at_tau_min": float(abs(est[-1].mean) / est[-1].se),
             f"{key}/resolved_slope": fit.slope if fit else None,
             f"{key}/resolved_slope_ci": [fit.ci_low, fit.ci_high] if fit else None,
             f"{key}/tail_slope": tail.slope if tail else None,
