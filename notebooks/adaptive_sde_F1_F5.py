@@ -43,13 +43,26 @@ from sgdsde.plotting import save_figure
 data = {Path(p).parent.name: pd.read_parquet(p) for p in tables}
 traj = {Path(p).parent.name: pd.read_parquet(p) for p in trajectories}
 i_traj = int(trajectory_tau)
-LABEL = {"ode": "order-1 ODE", "sde1": "order-1 SDE", "sde2": "order-2 SDE",
-         "sde2_no_w2": "order-2, no W2", "sde2_drift": "order-2 drift, no noise",
-         "sde2_code": "order-2, code variant", "sde2_no_v_w1": "B2: order-2 (derived)",
-         "sde2_code_no_v_w1": "B2: order-2 (code coefficient)"}
-STYLE = {"ode": ("C0", "o"), "sde1": ("C1", "s"), "sde2": ("C2", "D"), "sde2_no_w2": ("C3", "v"),
-         "sde2_drift": ("C4", "^"), "sde2_code": ("C5", "x"), "sde2_no_v_w1": ("C2", "D"),
-         "sde2_code_no_v_w1": ("C5", "x")}
+LABEL = {
+    "ode": "order-1 ODE",
+    "sde1": "order-1 SDE",
+    "sde2": "order-2 SDE",
+    "sde2_no_w2": "order-2, no W2",
+    "sde2_drift": "order-2 drift, no noise",
+    "sde2_code": "order-2, code variant",
+    "sde2_no_v_w1": "B2: order-2 (derived)",
+    "sde2_code_no_v_w1": "B2: order-2 (code coefficient)",
+}
+STYLE = {
+    "ode": ("C0", "o"),
+    "sde1": ("C1", "s"),
+    "sde2": ("C2", "D"),
+    "sde2_no_w2": ("C3", "v"),
+    "sde2_drift": ("C4", "^"),
+    "sde2_code": ("C5", "x"),
+    "sde2_no_v_w1": ("C2", "D"),
+    "sde2_code_no_v_w1": ("C5", "x"),
+}
 GNAME = {"theta_sq": "‖θ‖²/d", "v_sq": "‖v‖²/d", "m_sq": "‖m‖²/d"}
 
 
@@ -78,10 +91,22 @@ def weak_error_panel(ax, table, g, models, column="error", title=""):
             continue
         c, mk = STYLE[m]
         yerr = 2 * r["se"] if column == "error" else None
-        ax.errorbar(r["tau"], r[column].abs(), yerr=yerr, color=c, marker=mk, ms=4, lw=1.2,
-                    capsize=2, label=LABEL[m])
-    o1 = rows[rows["model"].isin(["ode", "sde1"])].groupby("tau")[column].apply(
-        lambda s: s.abs().median())
+        ax.errorbar(
+            r["tau"],
+            r[column].abs(),
+            yerr=yerr,
+            color=c,
+            marker=mk,
+            ms=4,
+            lw=1.2,
+            capsize=2,
+            label=LABEL[m],
+        )
+    o1 = (
+        rows[rows["model"].isin(["ode", "sde1"])]
+        .groupby("tau")[column]
+        .apply(lambda s: s.abs().median())
+    )
     o2 = rows[rows["model"] == "sde2"].set_index("tau")[column].abs()
     if len(o1):
         guides(ax, o1.index.to_numpy(), o1.to_numpy(), orders=(1,))
@@ -92,8 +117,9 @@ def weak_error_panel(ax, table, g, models, column="error", title=""):
 
 
 def weak_error_figure(rows_spec, models, name, suptitle, gs=("theta_sq", "v_sq")):
-    fig, axes = plt.subplots(len(rows_spec), len(gs), figsize=(4.2 * len(gs), 3.4 * len(rows_spec)),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        len(rows_spec), len(gs), figsize=(4.2 * len(gs), 3.4 * len(rows_spec)), squeeze=False
+    )
     for axrow, (exp, column, label) in zip(axes, rows_spec, strict=True):
         for ax, g in zip(axrow, gs, strict=True):
             weak_error_panel(ax, data[exp], g, models, column, f"{exp} {label}: {GNAME[g]}")
@@ -105,29 +131,55 @@ def weak_error_figure(rows_spec, models, name, suptitle, gs=("theta_sq", "v_sq")
 
 
 # %%
-weak_error_figure([("E4", "error", "final, Q-main"), ("E4", "max_traj_error", "max over t"),
-                   ("E5", "error", "final, Q6 (d=6)")],
-                  ["ode", "sde1", "sde2", "sde2_no_w2", "sde2_drift"], "F1",
-                  "F1 · RMSprop, ballistic regime: order 2 needs the noise and W2 (±2 SE)")
+weak_error_figure(
+    [
+        ("E4", "error", "final, Q-main"),
+        ("E4", "max_traj_error", "max over t"),
+        ("E5", "error", "final, Q6 (d=6)"),
+    ],
+    ["ode", "sde1", "sde2", "sde2_no_w2", "sde2_drift"],
+    "F1",
+    "F1 · RMSprop, ballistic regime: order 2 needs the noise and W2 (±2 SE)",
+)
 
 # %%
-weak_error_figure([("E7", "error", "final"), ("E7", "max_traj_error", "max over t")],
-                  ["ode", "sde1", "sde2", "sde2_no_w2", "sde2_code"], "F2",
-                  "F2 · Adam, ballistic regime, comparison from t0 (±2 SE)",
-                  gs=("theta_sq", "m_sq", "v_sq"))
+weak_error_figure(
+    [("E7", "error", "final"), ("E7", "max_traj_error", "max over t")],
+    ["ode", "sde1", "sde2", "sde2_no_w2", "sde2_code"],
+    "F2",
+    "F2 · Adam, ballistic regime, comparison from t0 (±2 SE)",
+    gs=("theta_sq", "m_sq", "v_sq"),
+)
 
 # %%
 fig, axes = plt.subplots(2, 3, figsize=(12.6, 6.8))
 for ax, g in zip(axes[0, :2], ("theta_sq", "v_sq"), strict=True):
-    weak_error_panel(ax, data["E6"], g, ["sde1", "sde2", "sde2_no_w2", "sde2_code"], "error",
-                     f"E6 RMSprop batch-eq: {GNAME[g]}")
+    weak_error_panel(
+        ax,
+        data["E6"],
+        g,
+        ["sde1", "sde2", "sde2_no_w2", "sde2_code"],
+        "error",
+        f"E6 RMSprop batch-eq: {GNAME[g]}",
+    )
 axes[0, 2].axis("off")
-axes[0, 2].text(0.0, 0.5, "batch-equivalent regime:\nv-errors at order 2 with W2,\n"
-                "θ-errors stay O(τ) at order 2:\nthe third-moment obstruction\n(spec §2.6)",
-                fontsize=10, va="center")
+axes[0, 2].text(
+    0.0,
+    0.5,
+    "batch-equivalent regime:\nv-errors at order 2 with W2,\n"
+    "θ-errors stay O(τ) at order 2:\nthe third-moment obstruction\n(spec §2.6)",
+    fontsize=10,
+    va="center",
+)
 for ax, g in zip(axes[1], ("theta_sq", "m_sq", "v_sq"), strict=True):
-    weak_error_panel(ax, data["E8"], g, ["sde1", "sde2", "sde2_no_w2", "sde2_code"], "error",
-                     f"E8 Adam batch-eq: {GNAME[g]}")
+    weak_error_panel(
+        ax,
+        data["E8"],
+        g,
+        ["sde1", "sde2", "sde2_no_w2", "sde2_code"],
+        "error",
+        f"E8 Adam batch-eq: {GNAME[g]}",
+    )
 handles, labels = axes[0, 0].get_legend_handles_labels()
 fig.legend(handles, labels, loc="lower center", ncol=5, fontsize=8, bbox_to_anchor=(0.5, -0.03))
 fig.suptitle("F3 · batch-equivalent regime (square-root scaling): errors against τ (±2 SE)")
@@ -147,8 +199,14 @@ for row, exp, regime in ((0, "E4", "ballistic"), (1, "E6", "batch-eq")):
             c, _ = STYLE[m]
             # plotted as E φ(model) − E φ(disc), the sign convention of spec §3.7 F4
             ax.plot(r["t"], -r["error"], color=c, lw=1.3, label=LABEL[m])
-            ax.fill_between(r["t"], -r["error"] - 2 * r["se"], -r["error"] + 2 * r["se"],
-                            color=c, alpha=0.25, lw=0)
+            ax.fill_between(
+                r["t"],
+                -r["error"] - 2 * r["se"],
+                -r["error"] + 2 * r["se"],
+                color=c,
+                alpha=0.25,
+                lw=0,
+            )
         C1 = data[exp][(data[exp]["test_function"] == g) & (data[exp]["model"] == "sde1")]
         C2 = data[exp][(data[exp]["test_function"] == g) & (data[exp]["model"] == "sde2")]
         for frame, q, ls in ((C1, 1, "--"), (C2, 2, ":")):
@@ -157,8 +215,11 @@ for row, exp, regime in ((0, "E4", "ballistic"), (1, "E6", "batch-eq")):
             for sign in (1, -1):
                 ax.axhline(sign * C * tau**q, color="0.5", ls=ls, lw=0.9)
         ax.axhline(0, color="k", lw=0.6)
-        ax.set(xlabel="t", ylabel=f"E φ(model) − E φ(disc), φ = {GNAME[g]}",
-               title=f"{exp} {regime}, τ = 2^-{i_traj}")
+        ax.set(
+            xlabel="t",
+            ylabel=f"E φ(model) − E φ(disc), φ = {GNAME[g]}",
+            title=f"{exp} {regime}, τ = 2^-{i_traj}",
+        )
         ax.legend(fontsize=8)
     ax = axes[row, 2]
     r = t[t["test_function"] == "theta_sq"]
@@ -179,23 +240,38 @@ e1 = data["E1"]
 ax = axes[0, 0]
 for (m, var), r in e1[e1["optimizer"] == "rmsprop"].groupby(["model", "variable"]):
     ax.plot(r["tau"], r["error"], marker="o", ms=3, label=f"RMSprop {LABEL[m]}, {var}")
-ax.set(xscale="log", yscale="log", xlabel="τ", ylabel="max-abs error at T",
-       title="V1: RMSprop, σ = 0 (exact)")
+ax.set(
+    xscale="log",
+    yscale="log",
+    xlabel="τ",
+    ylabel="max-abs error at T",
+    title="V1: RMSprop, σ = 0 (exact)",
+)
 tau_ticks(ax, e1["tau"].unique())
 ax.legend(fontsize=7)
 ax = axes[0, 1]
 for (protocol, m), r in e1[e1["optimizer"] == "adam"].groupby(["protocol", "model"]):
     ax.plot(r["tau"], r["error"], marker=".", lw=1, label=f"{protocol}: {m}")
-ax.set(xscale="log", yscale="log", xlabel="τ", ylabel="max-abs error at T",
-       title="A1: Adam, σ = 0: start 2τ vs t0, code variants")
+ax.set(
+    xscale="log",
+    yscale="log",
+    xlabel="τ",
+    ylabel="max-abs error at T",
+    title="A1: Adam, σ = 0: start 2τ vs t0, code variants",
+)
 tau_ticks(ax, e1["tau"].unique())
 ax.legend(fontsize=6, ncol=2)
 ax = axes[0, 2]
 for m, r in data["E2"].groupby("model"):
     ax.plot(r["tau"], r["error"].abs(), marker="o", ms=3, label=LABEL[m])
 guides(ax, r["tau"].to_numpy(), r["error"].abs().to_numpy(), orders=(1,))
-ax.set(xscale="log", yscale="log", xlabel="τ", ylabel="|error| of E‖v_T‖²/d",
-       title="V2: v-only closed form, with / without W2")
+ax.set(
+    xscale="log",
+    yscale="log",
+    xlabel="τ",
+    ylabel="|error| of E‖v_T‖²/d",
+    title="V2: v-only closed form, with / without W2",
+)
 tau_ticks(ax, data["E2"]["tau"].unique())
 ax.legend(fontsize=7)
 ax = axes[1, 0]
@@ -206,25 +282,53 @@ for run, m in (("main", "sde2"), ("b2", "sde2_no_v_w1"), ("b2", "sde2_code_no_v_
     label = "batch-eq order-2 (correlated ξ)" if run == "main" else LABEL[m]
     ax.errorbar(r["tau"], r["error"], yerr=2 * r["se"], marker="o", ms=3, capsize=2, label=label)
 ax.axhline(0, color="k", lw=0.6)
-ax.set(xscale="log", xlabel="τ", ylabel="signed error of ‖θ‖²/d",
-       title="B2: independent v-noise removes the O(τ) θ-error")
+ax.set(
+    xscale="log",
+    xlabel="τ",
+    ylabel="signed error of ‖θ‖²/d",
+    title="B2: independent v-noise removes the O(τ) θ-error",
+)
 tau_ticks(ax, e6["tau"].unique())
 ax.legend(fontsize=7)
 ax = axes[1, 1]
 e9 = data["E9"]
 for regime, r in e9[e9["study"] == "S1"].groupby("regime"):
-    ax.errorbar(r["tau"], r["var_theta1"], yerr=2 * r["var_se"], marker="o", ms=3, capsize=2,
-                label=f"Var θ_T,1, {regime}")
-ax.set(xscale="log", yscale="log", xlabel="τ", ylabel="Var θ_T,1 (discrete)",
-       title="S1: ballistic limit deterministic, batch-eq not")
+    ax.errorbar(
+        r["tau"],
+        r["var_theta1"],
+        yerr=2 * r["var_se"],
+        marker="o",
+        ms=3,
+        capsize=2,
+        label=f"Var θ_T,1, {regime}",
+    )
+ax.set(
+    xscale="log",
+    yscale="log",
+    xlabel="τ",
+    ylabel="Var θ_T,1 (discrete)",
+    title="S1: ballistic limit deterministic, batch-eq not",
+)
 tau_ticks(ax, e9["tau"].unique())
 ax.legend(fontsize=7)
 ax = axes[1, 2]
 for (study, regime), r in e9.groupby(["study", "regime"]):
-    ax.errorbar(r["tau"], r["diff_theta_sq"].abs(), yerr=2 * r["diff_se"], marker="o", ms=3,
-                capsize=2, label=f"{study} {regime}")
-ax.set(xscale="log", yscale="log", xlabel="τ (S2: κ η0²)", ylabel="|E φ(τ) − E φ(τ/2)|",
-       title="S1/S2: coupled consecutive differences ∝ τ")
+    ax.errorbar(
+        r["tau"],
+        r["diff_theta_sq"].abs(),
+        yerr=2 * r["diff_se"],
+        marker="o",
+        ms=3,
+        capsize=2,
+        label=f"{study} {regime}",
+    )
+ax.set(
+    xscale="log",
+    yscale="log",
+    xlabel="τ (S2: κ η0²)",
+    ylabel="|E φ(τ) − E φ(τ/2)|",
+    title="S1/S2: coupled consecutive differences ∝ τ",
+)
 tau_ticks(ax, e9["tau"].unique())
 ax.legend(fontsize=7)
 fig.suptitle("F5 · diagnostics: exact order checks, the W2 ablation, B2 and the scaling regimes")

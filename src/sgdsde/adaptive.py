@@ -96,12 +96,14 @@ class Preconditioner:
             return (v > self.c_reg).astype(float)
         return np.where(v > self.c_reg, 1.0, np.exp(np.minimum(v / self.c_reg, 1) - 1))
 
-    def D(self, v: np.ndarray, eps_scale=1.0) -> np.ndarray:
+    def D(self, v: np.ndarray, eps_scale=1.0) -> np.ndarray:  # noqa: N802 (spec notation)
         return 1.0 / (np.sqrt(self.phi(v)) + self.eps * eps_scale)
 
     def active(self, v: np.ndarray) -> np.ndarray:
         """Where φ changes v (``v < c_reg``): the fraction is logged (spec §2.9, R1)."""
-        return v < self.c_reg if (self.kind != "none" and self.c_reg > 0) else np.zeros_like(v, bool)
+        return (
+            v < self.c_reg if (self.kind != "none" and self.c_reg > 0) else np.zeros_like(v, bool)
+        )
 
 
 def _check_regime(regime: str) -> None:
@@ -114,9 +116,9 @@ def _check_regime(regime: str) -> None:
 class RMSprop:
     """Discrete RMSprop with time step τ (spec §2.1; θ uses the *old* v_n)::
 
-        g_n = ∇f(θ_n) + ξ_n          (ballistic)   or  ∇f(θ_n) + ξ_n/√τ   (batch-equivalent)
-        v_{n+1} = (1 − cτ) v_n + w g_n²,   w = cτ (ballistic) or cτ² (batch-equivalent)
-        θ_{n+1} = θ_n − τ g_n/(√v_n + ε)
+    g_n = ∇f(θ_n) + ξ_n          (ballistic)   or  ∇f(θ_n) + ξ_n/√τ   (batch-equivalent)
+    v_{n+1} = (1 − cτ) v_n + w g_n²,   w = cτ (ballistic) or cτ² (batch-equivalent)
+    θ_{n+1} = θ_n − τ g_n/(√v_n + ε)
     """
 
     problem: GaussianDataQuadratic
@@ -168,9 +170,9 @@ def adam_offsets(indexing: str) -> tuple[int, int]:
 class Adam:
     """Discrete Adam with time step τ (spec §2.2; θ uses the *new* m and the *old* v)::
 
-        m_{n+1} = β1 m_n + c1τ g_n,   v_{n+1} = β2 v_n + w g_n²  (w = c2τ or c2τ²)
-        θ_{n+1} = θ_n − τ Γ_n m_{n+1}/(√v_n + ε√γ2_n),   Γ_n = √γ2_n/γ1_n
-        β_i = 1 − c_iτ,  γ1_n = 1 − β1^{n+a1},  γ2_n = 1 − β2^{n+a2}  (adam_offsets)
+    m_{n+1} = β1 m_n + c1τ g_n,   v_{n+1} = β2 v_n + w g_n²  (w = c2τ or c2τ²)
+    θ_{n+1} = θ_n − τ Γ_n m_{n+1}/(√v_n + ε√γ2_n),   Γ_n = √γ2_n/γ1_n
+    β_i = 1 − c_iτ,  γ1_n = 1 − β1^{n+a1},  γ2_n = 1 − β2^{n+a2}  (adam_offsets)
     """
 
     problem: GaussianDataQuadratic
@@ -216,7 +218,7 @@ def stack(*blocks) -> np.ndarray:
     return np.stack([np.broadcast_to(b, (n, b.shape[1])) for b in blocks], axis=1)
 
 
-# ---------------------------------------------------------------------- effective equations (§2.5–2.8)
+# ------------------------------------------------------------ effective equations (§2.5–2.8)
 @dataclass(frozen=True)
 class ModelSpec:
     """Which effective equation: order 1 or 2, whether it has its diffusion, whether W2 (the
@@ -308,8 +310,8 @@ class RMSpropEquation:
             if s.order == 2:
                 h_coef = 0.5 * c if _has(s, "code") else 0.5
                 R_b = p.diag_Sigma - v
-                out[:, 0] -= tau * (h_coef * D * p.hvp(D * xi)
-                                    + 0.25 * c * D**3 * R_b * self.precond.dphi(v) * xi)  # fmt: skip
+                dphi = self.precond.dphi(v)
+                out[:, 0] -= tau * (h_coef * D * p.hvp(D * xi) + 0.25 * c * D**3 * R_b * dphi * xi)
         if s.order == 2:
             gr = p.grad(theta)
             if s.v_w1:
@@ -350,13 +352,13 @@ class AdamEquation:
     regime: str = "ballistic"
     indexing: str = "natural"
 
-    def _S(self, c):
+    def _rate(self, c):
         return -np.log1p(-c * self.tau) / self.tau
 
     def gammas(self, t: float):
         """``(γ1, γ2, γ1', γ2')`` at time t."""
         a1, a2 = adam_offsets(self.indexing)
-        S1, S2 = self._S(self.c1), self._S(self.c2)
+        S1, S2 = self._rate(self.c1), self._rate(self.c2)
         e1, e2 = np.exp(-(t + a1 * self.tau) * S1), np.exp(-(t + a2 * self.tau) * S2)
         return 1 - e1, 1 - e2, S1 * e1, S2 * e2
 
@@ -376,8 +378,11 @@ class AdamEquation:
             else:
                 dGD = dGamma * D - Gamma * self.precond.eps * D**2 * dg2 / (2 * np.sqrt(g2))
             dphi = self.precond.dphi(v)
-            b_theta = b_theta + tau * (0.5 * c1 * Gamma * D * (m - gr)
-                                       - 0.25 * c2 * Gamma * D**3 * m * R * dphi + 0.5 * dGD * m)  # fmt: skip
+            b_theta = b_theta + tau * (
+                0.5 * c1 * Gamma * D * (m - gr)
+                - 0.25 * c2 * Gamma * D**3 * m * R * dphi
+                + 0.5 * dGD * m
+            )
             HDm = p.hvp(D * m)
             b_m = b_m + tau * (0.5 * c1 * Gamma * HDm + 0.5 * c1 * c1 * (gr - m))
             Hv = p.hvp(D * gr) if _has(self.spec, "hv") else HDm
@@ -407,7 +412,9 @@ class AdamEquation:
         if s.order == 2:
             if s.v_w1:
                 sign = -1.0 if code else 1.0
-                out[:, 2] = sign * (np.sqrt(tau) if ballistic else tau) * 2 * c2 * p.grad(theta) * xi
+                out[:, 2] = (
+                    sign * (np.sqrt(tau) if ballistic else tau) * 2 * c2 * p.grad(theta) * xi
+                )
             if s.w2 and dW2 is not None:
                 out[:, 2] += np.sqrt(tau) * c2 * (dW2 @ p.sqrt_M.T)
         return out
@@ -427,7 +434,8 @@ def rmsprop_equation(problem, name: str, tau: float, c: float, eps: float,
 
 def adam_equation(problem, name: str, tau: float, c1: float, c2: float, eps: float,
                   regime: str = "ballistic", indexing: str = "natural",
-                  c_reg: float | None = None, regulariser: str = "relu") -> AdamEquation:  # fmt: skip
+                  c_reg: float | None = None,
+                  regulariser: str = "relu") -> AdamEquation:  # fmt: skip
     """The named Adam model of :data:`MODELS` at time step τ."""
     _check_regime(regime)
     precond = Preconditioner(eps, tau if c_reg is None else c_reg, regulariser)
@@ -481,12 +489,13 @@ def _norm(x):
     return np.sqrt((x * x).sum(axis=-1)) / x.shape[-1]
 
 
-def test_functions(X: np.ndarray) -> dict[str, np.ndarray]:
+def evaluate_test_functions(X: np.ndarray) -> dict[str, np.ndarray]:
     """Per-path ``‖θ‖²/d``, ``‖v‖²/d`` (the paper's f1, f2), the code's ``‖θ‖/d``, ``‖v‖/d``,
     Adam's ``‖m‖²/d`` and the diagnostics ``v_1²`` and ``θ_1²v_1``."""
     theta, v = X[:, 0], X[:, -1]
     out = {"theta_sq": _sq(theta), "v_sq": _sq(v), "theta_norm": _norm(theta),
-           "v_norm": _norm(v), "v1_sq": v[:, 0] ** 2, "theta1_sq_v1": theta[:, 0] ** 2 * v[:, 0]}  # fmt: skip
+           "v_norm": _norm(v), "v1_sq": v[:, 0] ** 2,
+           "theta1_sq_v1": theta[:, 0] ** 2 * v[:, 0]}  # fmt: skip
     if X.shape[1] == 3:
         out["m_sq"] = _sq(X[:, 1])
     return out
@@ -498,7 +507,8 @@ class CoupledRun:
     """What :func:`coupled_weak_errors` measured on one chunk of paths, at one τ.
 
     ``terminal[g]['disc']`` and ``terminal[g][model]`` are per-path values at T (models averaged
-    over the antithetic pair); ``cv`` the control variates at T (:func:`control_variates`); ``sums[g][model]`` the
+    over the antithetic pair); ``cv`` the control variates at T (:func:`control_variates`);
+    ``sums[g][model]`` the
     per-grid-time sums of ``g(disc) − g(model)`` and of its square, and of ``g(disc)``,
     ``g(model)``; ``active[model]`` the number of (path, substep) pairs where φ was active."""
 
@@ -512,7 +522,8 @@ class CoupledRun:
 
 def coupled_weak_errors(disc, models: dict, X0: np.ndarray, tau: float, T: float, skip: int,
                         K: int, n_paths: int, gen, antithetic: bool = True,
-                        independent_v_noise: bool = False, label: str = "") -> CoupledRun:  # fmt: skip
+                        independent_v_noise: bool = False,
+                        label: str = "") -> CoupledRun:  # fmt: skip
     """Drive ``disc`` (RMSprop or Adam) and every model with the same noise (spec §5):
 
     * ``skip`` noise-free discrete steps, then every model starts from the common state at
@@ -541,6 +552,7 @@ def coupled_weak_errors(disc, models: dict, X0: np.ndarray, tau: float, T: float
         if val.shape[0] == 1:
             return np.broadcast_to(val, (n_paths,))
         return val.reshape(mult, n_paths).mean(axis=0)
+
     cv, r = np.zeros((n_paths, d)), disc.cv_rate()
     cv2 = np.zeros((n_paths, d))
     P, P2 = np.zeros((d, d)), np.zeros((d, d))  # exact E[cv cvᵀ], E[cv2 cv2ᵀ]
@@ -549,9 +561,9 @@ def coupled_weak_errors(disc, models: dict, X0: np.ndarray, tau: float, T: float
     active = {name: 0 for name in models}
 
     def record(i):
-        g_disc = test_functions(X)
+        g_disc = evaluate_test_functions(X)
         for name, Yn in Y.items():
-            g_mod = test_functions(Yn)
+            g_mod = evaluate_test_functions(Yn)
             for g, val in g_mod.items():
                 val = per_path(val)
                 diff = g_disc[g] - val
@@ -586,10 +598,10 @@ def coupled_weak_errors(disc, models: dict, X0: np.ndarray, tau: float, T: float
         if not np.all(np.isfinite(X)) or not all(np.all(np.isfinite(Yn)) for Yn in Y.values()):
             raise DivergenceError(f"{label}: non-finite state at τ = {tau:g}, step {n}")
         record(i)
-    g_disc = test_functions(X)
+    g_disc = evaluate_test_functions(X)
     terminal = {g: {"disc": val} for g, val in g_disc.items()}
     for name, Yn in Y.items():
-        for g, val in test_functions(Yn).items():
+        for g, val in evaluate_test_functions(Yn).items():
             terminal[g][name] = np.array(per_path(val))
     counted = {name: Y[name].shape[0] * K * (n_steps - skip) for name in models}
     return CoupledRun(times, terminal, control_variates(cv, P, cv2, P2), sums, active, counted)

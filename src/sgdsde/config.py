@@ -165,7 +165,7 @@ def _check_adaptive_rates(opt: dict, key: str, tau_max: float) -> None:
             _fail(f"{key}.{rate}", f"is required for {opt.get('name', 'rmsprop')}")
         if opt[rate] * tau_max >= 1:
             _fail(f"{key}.{rate}", f"{rate}·τ = {opt[rate] * tau_max:g} ≥ 1 at the coarsest "
-                  f"τ = {tau_max:g}: β would not be in (0, 1) and v could turn negative")  # fmt: skip
+                  f"τ = {tau_max:g}: β not in (0, 1), v could turn negative")  # fmt: skip
 
 
 def _check_adaptive_sde(a: dict) -> None:

@@ -73,7 +73,8 @@ def ladder(exponents: list[int]) -> tuple[np.ndarray, np.ndarray]:
 def exact_slope_metrics(taus: np.ndarray, errors: np.ndarray, fit_last: int) -> dict:
     """Pairwise slopes and the least-squares slope over the ``fit_last`` smallest τ."""
     fit = fit_loglog_slope(taus[-fit_last:], errors[-fit_last:])
-    return {"errors": np.abs(errors).tolist(), "pairwise_slopes": pairwise_slopes(taus, errors).tolist(),
+    slopes = pairwise_slopes(taus, errors).tolist()
+    return {"errors": np.abs(errors).tolist(), "pairwise_slopes": slopes,
             "fit_slope": fit.slope, "fit_ci": [fit.ci_low, fit.ci_high]}  # fmt: skip
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy.linalg import expm
 
-from sgdsde.adaptive import Adam, RMSprop
+from sgdsde.adaptive import Adam, RMSprop, rk4_drift
 from sgdsde.checks import require_finite
 from sgdsde.experiments import ExperimentResult
 from sgdsde.experiments.adaptive_sde.common import (
@@ -26,7 +26,6 @@ from sgdsde.experiments.adaptive_sde.common import (
     initial_state,
     ladder,
 )
-from sgdsde.adaptive import rk4_drift
 from sgdsde.seeding import rng
 
 log = logging.getLogger(__name__)
@@ -60,7 +59,7 @@ def _deterministic_error(disc, model, X0, tau, T, skip, substeps):
 def run_E1(cfg: dict, seed: int) -> ExperimentResult:
     """V1 and A1 of spec §3.6 (Q-det, σ = 0): max-abs errors at T on the ladder τ = 2^-i."""
     c = cfg["E1"]
-    idx, taus = ladder(c["ladder"])
+    _, taus = ladder(c["ladder"])
     rows, metrics = [], {}
     r = c["rmsprop"]
     problem = build_problem(r["problem"], sigma=0.0)
@@ -69,7 +68,8 @@ def run_E1(cfg: dict, seed: int) -> ExperimentResult:
     for name in ("ode", "sde2"):
         for tau in taus:
             disc = RMSprop(problem, r["c"], r["eps"])
-            err = _deterministic_error(disc, effective_equation(problem, opt, name, tau, "ballistic"),
+            model = effective_equation(problem, opt, name, tau, "ballistic")
+            err = _deterministic_error(disc, model,
                                        X0, tau, r["T"], 0, c["rk4_substeps"])  # fmt: skip
             for var, e in (("theta", err[0].max()), ("v", err[1].max())):
                 rows.append({"optimizer": "rmsprop", "protocol": "start0", "model": name,
@@ -91,7 +91,9 @@ def run_E1(cfg: dict, seed: int) -> ExperimentResult:
     for (opt_name, protocol, name, var), group in table.groupby(
         ["optimizer", "protocol", "model", "variable"]
     ):
-        found = exact_slope_metrics(group["tau"].to_numpy(), group["error"].to_numpy(), c["fit_last"])
+        found = exact_slope_metrics(
+            group["tau"].to_numpy(), group["error"].to_numpy(), c["fit_last"]
+        )
         metrics |= {f"{opt_name}/{protocol}/{name}/{var}/{k}": v for k, v in found.items()}
     metrics["taus"] = taus.tolist()
     return ExperimentResult({"table": table}, metrics)
@@ -120,9 +122,9 @@ def v_only_sde(s, M, c, v0, tau, T, order: int, w2: bool):
     L = np.zeros((n, n))
     L[:d, :d] = -kappa * np.eye(d)
     L[:d, -1] = kappa * s
-    I = np.eye(d)
+    eye = np.eye(d)
     # vec(Q) row-major: d/dt Q_ij = κ(s_i m_j + m_i s_j) − 2κ Q_ij + noise_ij
-    L[d:-1, :d] = kappa * (np.kron(s[:, None], I) + np.kron(I, s[:, None]))
+    L[d:-1, :d] = kappa * (np.kron(s[:, None], eye) + np.kron(eye, s[:, None]))
     L[d:-1, d:-1] = -2 * kappa * np.eye(d * d)
     L[d:-1, -1] = noise.ravel()
     y = expm(T * L) @ np.concatenate([v0, np.outer(v0, v0).ravel(), [1.0]])
@@ -147,7 +149,9 @@ def run_E2(cfg: dict, seed: int) -> ExperimentResult:
     table = pd.DataFrame(rows)
     metrics = {"taus": taus.tolist()}
     for name, group in table.groupby("model"):
-        found = exact_slope_metrics(group["tau"].to_numpy(), group["error"].to_numpy(), c["fit_last"])
+        found = exact_slope_metrics(
+            group["tau"].to_numpy(), group["error"].to_numpy(), c["fit_last"]
+        )
         metrics |= {f"{name}/{k}": v for k, v in found.items()}
     return ExperimentResult({"table": table}, metrics)
 
@@ -198,7 +202,9 @@ def run_E3(cfg: dict, seed: int) -> ExperimentResult:
         X_t = X0.copy()
         predicted = _sde_covariance(model, X_t, tau)[np.ix_(sl, sl)]
         scale = np.sqrt(np.outer(np.diag(predicted), np.diag(predicted)))
-        scale = np.where(scale > 0, scale, np.sqrt(np.outer(np.diag(empirical), np.diag(empirical))))
+        scale = np.where(
+            scale > 0, scale, np.sqrt(np.outer(np.diag(empirical), np.diag(empirical)))
+        )
         dev = np.abs(empirical - predicted) / scale
         metrics[f"{case}/max_normalised_deviation"] = float(dev.max())
         for (i, j), value in np.ndenumerate(dev):

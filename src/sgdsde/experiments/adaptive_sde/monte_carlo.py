@@ -165,7 +165,9 @@ def weak_error_study(cfg: dict, seed: int, experiment: str) -> ExperimentResult:
                         abs(row["error"]) / abs(float(ref.iloc[0]))
                     )
     metrics["phi_active_fraction_max"] = float(max(r["phi_active_fraction"] for r in rows))
-    return ExperimentResult({"table": pd.DataFrame(rows), "trajectory": pd.DataFrame(traj)}, metrics)
+    return ExperimentResult(
+        {"table": pd.DataFrame(rows), "trajectory": pd.DataFrame(traj)}, metrics
+    )
 
 
 def run_E4(cfg, seed):

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sgdsde.adaptive import RMSprop, standard_rmsprop_step, test_functions
+from sgdsde.adaptive import RMSprop, evaluate_test_functions, standard_rmsprop_step
 from sgdsde.checks import require_finite
 from sgdsde.experiments import ExperimentResult
 from sgdsde.experiments.adaptive_sde.common import PAPER, build_problem, initial_state, ladder
@@ -66,16 +66,21 @@ def run_E9(cfg: dict, seed: int) -> ExperimentResult:
         variances, diffs = [], []
         for i, tau in zip(idx, taus, strict=True):
             gen = rng(seed, PAPER, "E9", regime, int(i))
-            coarse = lambda X, n, z, tau=tau: disc.step(X, n, problem.noise(z), tau)  # noqa: E731
-            fine = lambda X, n, z, tau=tau: disc.step(X, n, problem.noise(z), tau / 2)  # noqa: E731
+            coarse = lambda X, n, z, tau=tau, disc=disc: disc.step(X, n, problem.noise(z), tau)  # noqa: E731
+            fine = lambda X, n, z, tau=tau, disc=disc: disc.step(  # noqa: E731
+                X, n, problem.noise(z), tau / 2
+            )
             Xc, Xf = _paired_chains(coarse, fine, X0, X0, round(T / tau), c["n_paths"], d, gen)
             require_finite(Xf, f"{PAPER}.E9", f"τ={tau:g} ({regime})")
             var = variance_with_se(Xc[:, 0, 0])
-            diff = mean_with_se(test_functions(Xc)["theta_sq"] - test_functions(Xf)["theta_sq"])
+            diff = mean_with_se(
+                evaluate_test_functions(Xc)["theta_sq"] - evaluate_test_functions(Xf)["theta_sq"]
+            )
             variances.append(var)
             diffs.append(diff)
             rows.append({"study": "S1", "regime": regime, "tau": tau, "var_theta1": var.mean,
-                         "var_se": var.se, "diff_theta_sq": diff.mean, "diff_se": diff.se})  # fmt: skip
+                         "var_se": var.se, "diff_theta_sq": diff.mean,
+                         "diff_se": diff.se})  # fmt: skip
         key = f"S1/{regime}"
         var_fit = resolved_slope(taus, variances)
         diff_fit = resolved_slope(taus, diffs)
@@ -109,7 +114,9 @@ def run_E9(cfg: dict, seed: int) -> ExperimentResult:
         Xs_c, Xs_f = X0.copy(), X0.copy()  # the same v0 = ηV0² in the code parametrisation
         Xs_c[:, 1], Xs_f[:, 1] = X0[:, 1] / tau_c, X0[:, 1] / (tau_c / 2)
         Xc, Xf = _paired_chains(step_c, step_f, Xs_c, Xs_f, round(T / tau_c), c["n_paths"], d, gen)
-        diff = mean_with_se(test_functions(Xc)["theta_sq"] - test_functions(Xf)["theta_sq"])
+        diff = mean_with_se(
+            evaluate_test_functions(Xc)["theta_sq"] - evaluate_test_functions(Xf)["theta_sq"]
+        )
         diffs.append(diff)
         rows.append({"study": "S2", "regime": "batch_equivalent", "tau": tau_c, "kappa": kappa,
                      "diff_theta_sq": diff.mean, "diff_se": diff.se})  # fmt: skip
@@ -118,4 +125,3 @@ def run_E9(cfg: dict, seed: int) -> ExperimentResult:
                 "S2/diff_se": [e.se for e in diffs],
                 "S2/diff_slope_in_kappa": fit.slope if fit else None}  # fmt: skip
     return ExperimentResult({"table": pd.DataFrame(rows)}, metrics)
-

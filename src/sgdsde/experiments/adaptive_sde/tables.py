@@ -105,8 +105,8 @@ LATEX_HEADERS = {"T2": {"ci_low": "95% CI low", "ci_high": "high"},
                  "T1": {"ci_low": "95% CI low", "ci_high": "high"}}  # fmt: skip
 CAPTIONS = {
     "T1": "Table 1 of the paper reconstructed (RMSprop, ballistic regime, d = 6, "
-    "'v1-like' problem Q6): weak error E phi(discrete) - E phi(model) at T = 1 with its Monte-Carlo "
-    "SE, and the SE-weighted slope over the resolved step sizes",
+    "'v1-like' problem Q6): weak error E phi(discrete) - E phi(model) at T = 1 with its "
+    "Monte-Carlo SE, and the SE-weighted slope over the resolved step sizes",
     "T2": "fitted weak-error slopes with 95% intervals: exact (E1, E2; least squares over the "
     "smallest step sizes) and Monte Carlo (E4-E8; SE-weighted over the step sizes with "
     "SE <= |error|/4, n/a where fewer than 3 are resolved)",
