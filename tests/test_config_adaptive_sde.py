@@ -6,19 +6,12 @@ from __future__ import annotations
 import copy
 
 import pytest
-import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import update_config, validate
 
 from sgdsde.config import ConfigError, check_config
 
-from .conftest import REPO
-
-SCHEMA = str(REPO / "config" / "config.schema.yaml")
-
-
-def _load(name):
-    return yaml.safe_load((REPO / "config" / name).read_text())
+from .test_config import SCHEMA, _load
 
 
 @pytest.fixture

@@ -7,15 +7,8 @@ from sgdsde.experiments.adaptive_sde.monte_carlo import run_E4, run_E5, run_E6, 
 from sgdsde.experiments.adaptive_sde.scaling import run_E9
 
 EXPERIMENTS = {
-    "E1": run_E1,
-    "E2": run_E2,
-    "E3": run_E3,
-    "E4": run_E4,
-    "E5": run_E5,
-    "E6": run_E6,
-    "E7": run_E7,
-    "E8": run_E8,
-    "E9": run_E9,
+    f.__name__.removeprefix("run_"): f
+    for f in (run_E1, run_E2, run_E3, run_E4, run_E5, run_E6, run_E7, run_E8, run_E9)
 }
 
 __all__ = ["EXPERIMENTS", *(f.__name__ for f in EXPERIMENTS.values())]
