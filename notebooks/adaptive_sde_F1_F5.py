@@ -90,7 +90,7 @@ def weak_error_panel(ax, table, g, models, column="error", title=""):
         if r.empty:
             continue
         c, mk = STYLE[m]
-        yerr = 2 * r["se"] if column == "error" else None
+        yerr = 2 * r["se" if column == "error" else "max_traj_se"]  # max: SE at the argmax
         ax.errorbar(
             r["tau"],
             r[column].abs(),

@@ -93,6 +93,7 @@ def _rows(i, tau, models, merged, use_cv, tag):
                          "discrete": float(terminal[g]["disc"].mean()),
                          "continuous": float(terminal[g][name].mean()),
                          "max_traj_error": float(np.abs(mean).max()),
+                         "max_traj_se": float(se_t[np.argmax(np.abs(mean))]),
                          "phi_active_fraction": active[name] / counted[name]})  # fmt: skip
             if g in TRAJECTORY:
                 for t, m_, e_, dm, cm in zip(times, mean, se_t, s[2] / N, s[3] / N, strict=True):
