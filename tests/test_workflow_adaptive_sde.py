@@ -36,7 +36,8 @@ def test_adaptive_sde_figures_notebook_and_tables(quick_run):
     t1 = pd.read_csv(workdir / "results" / PAPER / "tables" / "T1.csv")
     assert set(t1["model"]) >= {"ode", "sde2"} and t1["slope"].notna().any()
     t3 = pd.read_csv(workdir / "results" / PAPER / "tables" / "T3.csv")
-    assert len(t3) >= 7 and t3["slope derived"].notna().all()
+    assert len(t3) >= 7 and t3["slope code"].notna().sum() >= 6
+    assert (t3["slope derived"].notna() | t3["note"].notna()).all()
     for name in ("T1", "T2", "T3"):
         tex = (workdir / "paper" / "generated" / f"{PAPER}_{name}.tex").read_text()
         assert r"\begin{longtable}" in tex and r"\bottomrule" in tex
