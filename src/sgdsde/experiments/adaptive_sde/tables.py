@@ -66,21 +66,21 @@ def table_T2(metrics: dict) -> pd.DataFrame:
 
 #: (spec §2.11 row, where, derived metric, code metric, experiment)
 DISCREPANCIES = [
-    ("1", "RMSprop ballistic order 2: W2 zeroed", "sde2/v_sq/resolved_slope",
+    ("1", "RMSprop ball.: W2 zeroed", "sde2/v_sq/resolved_slope",
      "sde2_no_w2/v_sq/resolved_slope", "E4"),
     ("1", "same, closed form V2", "sde2/fit_slope", "sde2_no_w2/fit_slope", "E2"),
-    ("2", "RMSprop batch-eq: H-term c/2 instead of 1/2", "b2/sde2_no_v_w1/theta_sq/resolved_slope",
+    ("2", "RMSprop b-eq: H-term c/2, not 1/2", "b2/sde2_no_v_w1/theta_sq/resolved_slope",
      "b2/sde2_code_no_v_w1/theta_sq/resolved_slope", "E6"),
-    ("3", "Adam b1_v: H(grad f D) instead of H(mD)", "adam/t0/sde2/all/fit_slope",
+    ("3", "Adam b1_v: H(grad f D), not H(mD)", "adam/t0/sde2/all/fit_slope",
      "adam/start2tau_natural/sde2_code_dt/all/fit_slope", "E1"),
     ("4", "Adam time-derivative term", "adam/t0/sde2/all/fit_slope",
      "adam/start2tau_natural/sde2_code_hv/all/fit_slope", "E1"),
     ("3+4", "Adam drift, both (t0 start)", "adam/t0/sde2/all/fit_slope",
      "adam/t0/sde2_code_drift/all/fit_slope", "E1"),
-    ("5", "Adam indexing: code discrete vs SDE (2 tau start)",
+    ("5", "Adam indexing shift (2 tau start)",
      "adam/start2tau_code_index/sde2/all/fit_slope",
      "adam/start2tau_code_index/sde2_code/all/fit_slope", "E1"),
-    ("6-8", "Adam batch-eq noise rows (sign, factors)", "sde2/v_sq/resolved_slope",
+    ("6-8", "Adam b-eq noise rows", "sde2/v_sq/resolved_slope",
      "sde2_code/v_sq/resolved_slope", "E8"),
 ]  # fmt: skip
 
