@@ -26,6 +26,7 @@ validate(config, "config/config.schema.yaml")
 include: "rules/common.smk"
 include: "rules/momentum_approx.smk"
 include: "rules/marginal_momentum.smk"
+include: "rules/adaptive_sde.smk"
 include: "rules/claims.smk"
 include: "rules/paper.smk"
 
@@ -37,6 +38,8 @@ rule all:
         momentum_approx_figures(),
         rules.momentum_approx_tables.output,
         marginal_momentum_targets(),
+        adaptive_sde_figures(),
+        rules.adaptive_sde_tables.output,
         "results/provenance.json",
         report_pdf(),
 

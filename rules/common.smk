@@ -5,6 +5,7 @@ from pathlib import Path
 
 from sgdsde.claims import PAPERS, summary
 from sgdsde.config import check_config
+from sgdsde.experiments.adaptive_sde.common import resolve_problems
 
 import pandas as pd
 
@@ -93,7 +94,11 @@ def momentum_approx_metrics(*experiments):
 
 def claims_inputs():
     """Every metrics.json the ledger reads."""
-    return momentum_approx_metrics("E1", *MOMENTUM_APPROX_EXPERIMENTS) + marginal_momentum_metrics()
+    return (
+        momentum_approx_metrics("E1", *MOMENTUM_APPROX_EXPERIMENTS)
+        + marginal_momentum_metrics()
+        + adaptive_sde_results("metrics.json")
+    )
 
 
 TEX_INSTALL = (
@@ -236,3 +241,27 @@ def bench_run_label(wildcards=None):
     (`quick` for config/quick.yaml, `default` for config/config.yaml)."""
     stem = Path(workflow.configfiles[-1]).stem if workflow.configfiles else "config"
     return "default" if stem == "config" else stem
+
+
+# ---- adaptive_sde (arXiv 2509.21614)
+ADAPTIVE_SDE_EXPERIMENTS = ["E1", "E2", "E3", "E4", "E5", "E6", "E7", "E8", "E9"]
+ADAPTIVE_SDE_MONTE_CARLO = ["E4", "E5", "E6", "E7", "E8"]
+ADAPTIVE_SDE_TABLES = ["T1", "T2", "T3"]
+
+
+def adaptive_sde_params(wildcards):
+    """The JSON config of one adaptive_sde experiment: its section with its named problem(s)
+    resolved, and the seed (so editing a problem reruns exactly the jobs that read it)."""
+    a, name = config["adaptive_sde"], wildcards.experiment
+    cfg = {"seed": config["seed"], name: resolve_problems(a[name], a["problems"])}
+    return json.dumps(cfg, sort_keys=True)
+
+
+def adaptive_sde_results(filename, monte_carlo=False):
+    """``results/adaptive_sde/<E>/<filename>`` of every (or every Monte-Carlo) experiment."""
+    names = ADAPTIVE_SDE_MONTE_CARLO if monte_carlo else ADAPTIVE_SDE_EXPERIMENTS
+    return [f"results/adaptive_sde/{e}/{filename}" for e in names]
+
+
+def adaptive_sde_figures():
+    return paper_figures("adaptive_sde", 1, 5)

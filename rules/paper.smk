@@ -36,6 +36,8 @@ rule paper:
         figures=momentum_approx_figures(),
         marginal_momentum_tables=rules.marginal_momentum_tables.output.tex,
         marginal_momentum_figures=paper_figures("marginal_momentum", 1, 6),
+        adaptive_sde_tables=rules.adaptive_sde_tables.output.tex,
+        adaptive_sde_figures=adaptive_sde_figures(),
         provenance=rules.provenance.output.tex,
     output:
         pdf="results/paper/reproduction.pdf",

@@ -123,6 +123,8 @@ def check_config(config: dict) -> None:
             _fail(f"momentum_approx.E1b.{name}", "must have the length of x_true")
     if "marginal_momentum" in config:
         _check_marginal_momentum(config)
+    if "adaptive_sde" in config:
+        _check_adaptive_sde(config["adaptive_sde"])
 
 
 # ---- marginal_momentum
@@ -170,3 +172,100 @@ def _check_marginal_momentum(cfg: dict) -> None:
         _fail(f"{key}.E10.data_dir", "E10 is enabled but no CIFAR-10 directory is given")
     if (e10["depth"] - 2) % 6:
         _fail(f"{key}.E10.depth", f"a CIFAR ResNet has depth 6n + 2, got {e10['depth']}")
+
+
+# ---- adaptive_sde (arXiv 2509.21614)
+_ADAM_ONLY_MODELS = {"sde2_code_hv", "sde2_code_dt", "sde2_code_drift"}
+
+
+def _check_adaptive_problem(p: dict, key: str) -> int:
+    if "A" in p:
+        A = np.array(p["A"], dtype=float)
+        if A.ndim != 2 or A.shape[0] != A.shape[1] or not np.allclose(A, A.T):
+            _fail(f"{key}.A", "must be a symmetric square matrix")
+        if np.linalg.eigvalsh(A).min() <= 0:
+            _fail(f"{key}.A", "must be positive definite")
+        d = A.shape[0]
+    else:
+        d = len(p["eigenvalues"])
+    if len(p["theta0"]) != d:
+        _fail(f"{key}.theta0", f"has {len(p['theta0'])} entries, the problem has d = {d}")
+    return d
+
+
+def _check_adaptive_ladder(c: dict, key: str, horizon: float, t0: float = 0.0) -> np.ndarray:
+    i_min, i_max = c["ladder"]
+    if i_max - i_min + 1 < 3:
+        _fail(f"{key}.ladder", f"{c['ladder']} has fewer than 3 step sizes (no slope)")
+    taus = 2.0 ** -np.arange(i_min, i_max + 1, dtype=float)
+    for name, value in (("T", horizon), ("t0", t0)):
+        n = value / taus
+        if not np.allclose(n, np.round(n), rtol=0, atol=1e-9):
+            _fail(f"{key}.{name}", f"{name} = {value} is not a multiple of every τ = 2^-i")
+    if t0 >= horizon:
+        _fail(f"{key}.t0", f"t0 = {t0} must be smaller than T = {horizon}")
+    return taus
+
+
+def _check_adaptive_rates(opt: dict, key: str, tau_max: float) -> None:
+    rates = ("c",) if opt.get("name", "rmsprop") == "rmsprop" else ("c1", "c2")
+    for rate in rates:
+        if rate not in opt:
+            _fail(f"{key}.{rate}", f"is required for {opt.get('name', 'rmsprop')}")
+        if opt[rate] * tau_max >= 1:
+            _fail(f"{key}.{rate}", f"{rate}·τ = {opt[rate] * tau_max:g} ≥ 1 at the coarsest "
+                  f"τ = {tau_max:g}: β not in (0, 1), v could turn negative")  # fmt: skip
+
+
+def _check_adaptive_sde(a: dict) -> None:
+    """Cross-field checks of the adaptive_sde section (spec 2509.21614): problem names, shapes,
+    ladders (T and t0 multiples of τ), ``cτ < 1`` at the coarsest τ, models per optimiser."""
+    problems = a["problems"]
+    for name, p in problems.items():
+        _check_adaptive_problem(p, f"adaptive_sde.problems.{name}")
+
+    def problem_of(section: dict, key: str) -> dict:
+        if section["problem"] not in problems:
+            _fail(f"{key}.problem", f"unknown problem {section['problem']!r}; "
+                  f"known: {', '.join(problems)}")  # fmt: skip
+        return problems[section["problem"]]
+
+    e1 = a["E1"]
+    if e1["fit_last"] > e1["ladder"][1] - e1["ladder"][0] + 1:
+        _fail("adaptive_sde.E1.fit_last", "is longer than the ladder")
+    for opt_name in ("rmsprop", "adam"):
+        key = f"adaptive_sde.E1.{opt_name}"
+        problem_of(e1[opt_name], key)
+        t0 = e1[opt_name].get("t0", 0.0)
+        taus = _check_adaptive_ladder({"ladder": e1["ladder"]}, "adaptive_sde.E1",
+                                      e1[opt_name]["T"], t0)  # fmt: skip
+        _check_adaptive_rates({"name": opt_name, **e1[opt_name]}, key, taus[0])
+    e2 = a["E2"]
+    problem_of(e2, "adaptive_sde.E2")
+    taus = _check_adaptive_ladder(e2, "adaptive_sde.E2", e2["T"])
+    _check_adaptive_rates(e2, "adaptive_sde.E2", taus[0])
+    if e2["fit_last"] > len(taus):
+        _fail("adaptive_sde.E2.fit_last", "is longer than the ladder")
+    problem_of(a["E3"], "adaptive_sde.E3")
+    for exp in ("E4", "E5", "E6", "E7", "E8"):
+        c, key = a[exp], f"adaptive_sde.{exp}"
+        problem = problem_of(c, key)
+        taus = _check_adaptive_ladder(c, key, c["T"], c["t0"])
+        _check_adaptive_rates(c["optimizer"], f"{key}.optimizer", taus[0])
+        models = c["models"] + c.get("diagnostic", {}).get("models", [])
+        if c["optimizer"]["name"] == "rmsprop" and (bad := _ADAM_ONLY_MODELS & set(models)):
+            _fail(f"{key}.models", f"{sorted(bad)} are Adam code variants (spec §2.11 rows 3–4)")
+        if c["optimizer"]["name"] == "adam" and c["t0"] == 0 and problem.get("m0", 0.0) == 0:
+            _fail(f"{key}.t0", "Adam needs t0 > 0 (Γ(0) = 0/0 in the effective equation)")
+        if not c["ladder"][0] <= a["trajectory_tau"] <= c["ladder"][1]:
+            _fail("adaptive_sde.trajectory_tau", f"τ = 2^-{a['trajectory_tau']} is not on the "
+                  f"ladder of {key} ({c['ladder']})")  # fmt: skip
+    e9 = a["E9"]
+    problem_of(e9, "adaptive_sde.E9")
+    taus = _check_adaptive_ladder(e9, "adaptive_sde.E9", e9["T"])
+    _check_adaptive_rates(e9, "adaptive_sde.E9", taus[0])
+    kappas = np.array(e9["srsr"]["kappas"], dtype=float)
+    if not np.allclose(kappas[1:] / kappas[:-1], 2.0):
+        _fail("adaptive_sde.E9.srsr.kappas", "each κ must be twice the previous (paired chains)")
+    if e9["c"] * kappas.max() * 2.0 ** -e9["srsr"]["tau0_exponent"] >= 1:
+        _fail("adaptive_sde.E9.srsr.kappas", "c·κ·η0² ≥ 1 at the largest κ")

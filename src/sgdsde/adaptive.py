@@ -1,0 +1,628 @@
+"""RMSprop and Adam with time step τ, and their effective ODE/SDEs (spec 2509.21614 §2).
+
+Everything is vectorised over paths: a state is an array ``(n_paths, n_vars, d)`` with the
+variables stacked in the order ``(θ, v)`` (RMSprop) or ``(θ, m, v)`` (Adam); Python loops run
+over time only. All products, squares, roots and divisions are element-wise.
+
+**Interface (for benchmarks: simulate RMSprop and its order-1 SDE on (n_paths, d) arrays)**::
+
+    problem = GaussianDataQuadratic(A, sigma)                     # §3.1, Σ = σ²A²
+    rms = RMSprop(problem, c=0.5, eps=1e-6, regime="ballistic")   # §2.1 (or "batch_equivalent")
+    theta, v = rms.run(theta0, v0, tau, n_steps, gen)             # discrete, arrays (n_paths, d)
+    sde = rmsprop_equation(problem, "sde1", tau, c=0.5, eps=1e-6, regime="ballistic")
+    X = euler_maruyama(sde, stack(theta0, v0), t0=0, T=1, dt=tau**2/2, gen=gen)   # (n, 2, d)
+
+The coupled Monte-Carlo engine :func:`coupled_weak_errors` drives the discrete optimiser and any
+number of effective equations with the same noise (Brownian bridge, §5.1), antithetic W2 (§5.2)
+and the χ² control variate (§5.3).
+
+Regimes (§2.3): *ballistic* — gradient noise ξ ~ N(0, Σ), v weight cτ; *batch-equivalent* —
+noise ξ/√τ, v weight cτ² (the square-root scaling rule: η = √τ, 1−β = cη², ε_std = ε/√τ).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sgdsde.checks import DivergenceError
+
+REGIMES = ("ballistic", "batch_equivalent")
+
+
+def _sqrtm_psd(M: np.ndarray) -> np.ndarray:
+    """Symmetric PSD square root by eigendecomposition (``eigh`` then sqrt, spec §2.0)."""
+    w, U = np.linalg.eigh(M)
+    return (U * np.sqrt(np.clip(w, 0.0, None))) @ U.T
+
+
+@dataclass(frozen=True)
+class GaussianDataQuadratic:
+    """``f(θ;γ) = ½(θ−γ)ᵀA(θ−γ)``, ``γ ~ N(0, σ²I)`` (spec §3.1): ``∇f = Aθ``, ``H = A``,
+    ``ξ = −Aγ ~ N(0, Σ)``, ``Σ = σ²A²``, ``Σ^{1/2} = σA``, ``M = Cov(ξ⊙ξ) = 2Σ∘Σ``."""
+
+    A: np.ndarray
+    sigma: float
+
+    def __post_init__(self):
+        A = np.asarray(self.A, dtype=float)
+        object.__setattr__(self, "A", A)
+        object.__setattr__(self, "Sigma", self.sigma**2 * A @ A)
+        object.__setattr__(self, "sqrt_Sigma", self.sigma * A)
+        object.__setattr__(self, "diag_Sigma", np.diag(self.Sigma).copy())
+        object.__setattr__(self, "M", 2.0 * self.Sigma**2)
+        object.__setattr__(self, "sqrt_M", _sqrtm_psd(self.M))
+
+    @property
+    def d(self) -> int:
+        return self.A.shape[0]
+
+    def grad(self, theta: np.ndarray) -> np.ndarray:
+        """``∇f(θ) = Aθ`` row-wise."""
+        return theta @ self.A.T
+
+    def hvp(self, x: np.ndarray) -> np.ndarray:
+        """``H x = A x`` row-wise."""
+        return x @ self.A.T
+
+    def noise(self, z: np.ndarray) -> np.ndarray:
+        """``ξ = Σ^{1/2} z`` for standard normals z (the coupling convention of §5.1)."""
+        return z @ self.sqrt_Sigma.T
+
+
+@dataclass(frozen=True)
+class Preconditioner:
+    """``D(v) = 1/(√φ(v) + ε s)`` with the regularisation φ of spec §2.9.
+
+    ``kind``: ``relu`` ``φ = max(v, c_reg)``, ``φ' = 1{v > c_reg}`` (the code's); ``exp`` the C¹
+    ``φ = v`` for ``v > c_reg`` else ``c_reg·exp(v/c_reg − 1)``; ``none`` ``φ = v``."""
+
+    eps: float
+    c_reg: float
+    kind: str = "relu"
+
+    def phi(self, v: np.ndarray) -> np.ndarray:
+        if self.kind == "none" or self.c_reg <= 0:
+            return v
+        if self.kind == "relu":
+            return np.maximum(v, self.c_reg)
+        return np.where(v > self.c_reg, v, self.c_reg * np.exp(np.minimum(v / self.c_reg, 1) - 1))
+
+    def dphi(self, v: np.ndarray) -> np.ndarray:
+        if self.kind == "none" or self.c_reg <= 0:
+            return np.ones_like(v)
+        if self.kind == "relu":
+            return (v > self.c_reg).astype(float)
+        return np.where(v > self.c_reg, 1.0, np.exp(np.minimum(v / self.c_reg, 1) - 1))
+
+    def D(self, v: np.ndarray, eps_scale=1.0) -> np.ndarray:  # noqa: N802 (spec notation)
+        return 1.0 / (np.sqrt(self.phi(v)) + self.eps * eps_scale)
+
+    def active(self, v: np.ndarray) -> np.ndarray:
+        """Where φ changes v (``v < c_reg``): the fraction is logged (spec §2.9, R1)."""
+        return (
+            v < self.c_reg if (self.kind != "none" and self.c_reg > 0) else np.zeros_like(v, bool)
+        )
+
+
+def _check_regime(regime: str) -> None:
+    if regime not in REGIMES:
+        raise ValueError(f"regime must be one of {REGIMES}, got {regime!r}")
+
+
+# ----------------------------------------------------------------------------- discrete (§2.1–2.2)
+@dataclass(frozen=True)
+class RMSprop:
+    """Discrete RMSprop with time step τ (spec §2.1; θ uses the *old* v_n)::
+
+    g_n = ∇f(θ_n) + ξ_n          (ballistic)   or  ∇f(θ_n) + ξ_n/√τ   (batch-equivalent)
+    v_{n+1} = (1 − cτ) v_n + w g_n²,   w = cτ (ballistic) or cτ² (batch-equivalent)
+    θ_{n+1} = θ_n − τ g_n/(√v_n + ε)
+    """
+
+    problem: GaussianDataQuadratic
+    c: float
+    eps: float
+    regime: str = "ballistic"
+    n_vars: int = field(default=2, init=False)
+    cv_rate_name: str = field(default="c", init=False)
+
+    def __post_init__(self):
+        _check_regime(self.regime)
+
+    def _gradient(self, theta, xi, tau):
+        return self.problem.grad(theta) + (xi if self.regime == "ballistic" else xi / np.sqrt(tau))
+
+    def _weight(self, c, tau):
+        return c * tau if self.regime == "ballistic" else c * tau**2
+
+    def step(self, X: np.ndarray, n: int, xi: np.ndarray, tau: float, xi_v=None) -> np.ndarray:
+        """One step on a state ``(n_paths, 2, d)``; ``xi_v`` (the B2 diagnostic of §3.6) is an
+        independent noise copy used in the v-update only."""
+        theta, v = X[:, 0], X[:, 1]
+        g = self._gradient(theta, xi, tau)
+        gv = g if xi_v is None else self._gradient(theta, xi_v, tau)
+        v_new = (1 - self.c * tau) * v + self._weight(self.c, tau) * gv * gv
+        return np.stack([theta - tau * g / (np.sqrt(v) + self.eps), v_new], axis=1)
+
+    def cv_rate(self) -> float:
+        """The rate of the χ² control variate ``CV_{n+1} = (1−cτ)CV_n + cτ(ξ⊙ξ − diagΣ)``."""
+        return self.c
+
+    def run(self, theta0, v0, tau: float, n_steps: int, gen, n_paths: int = 1):
+        """``n_steps`` steps from ``(θ0, v0)`` with fresh Gaussian noise: ``(θ, v)``, each
+        ``(n_paths, d)``."""
+        X = np.broadcast_to(stack(theta0, v0), (n_paths, 2, self.problem.d)).copy()
+        for n in range(n_steps):
+            X = self.step(X, n, self.problem.noise(gen.standard_normal((n_paths, self.problem.d))),
+                          tau)  # fmt: skip
+        return X[:, 0], X[:, 1]
+
+
+def adam_offsets(indexing: str) -> tuple[int, int]:
+    """Bias-correction indices: ``γ1_n = 1 − β1^{n+a1}``, ``γ2_n = 1 − β2^{n+a2}`` (spec §2.2):
+    ``natural`` (1, 0) — m_{n+1} has had n+1 updates, v_n has had n; ``code`` (2, 1)."""
+    return {"natural": (1, 0), "code": (2, 1)}[indexing]
+
+
+@dataclass(frozen=True)
+class Adam:
+    """Discrete Adam with time step τ (spec §2.2; θ uses the *new* m and the *old* v)::
+
+    m_{n+1} = β1 m_n + c1τ g_n,   v_{n+1} = β2 v_n + w g_n²  (w = c2τ or c2τ²)
+    θ_{n+1} = θ_n − τ Γ_n m_{n+1}/(√v_n + ε√γ2_n),   Γ_n = √γ2_n/γ1_n
+    β_i = 1 − c_iτ,  γ1_n = 1 − β1^{n+a1},  γ2_n = 1 − β2^{n+a2}  (adam_offsets)
+    """
+
+    problem: GaussianDataQuadratic
+    c1: float
+    c2: float
+    eps: float
+    regime: str = "ballistic"
+    indexing: str = "natural"
+    n_vars: int = field(default=3, init=False)
+
+    def __post_init__(self):
+        _check_regime(self.regime)
+        adam_offsets(self.indexing)
+
+    def step(self, X: np.ndarray, n: int, xi: np.ndarray, tau: float, xi_v=None) -> np.ndarray:
+        theta, m, v = X[:, 0], X[:, 1], X[:, 2]
+        ballistic = self.regime == "ballistic"
+        g = self.problem.grad(theta) + (xi if ballistic else xi / np.sqrt(tau))
+        w2 = self.c2 * tau if ballistic else self.c2 * tau**2
+        m_new = (1 - self.c1 * tau) * m + self.c1 * tau * g
+        v_new = (1 - self.c2 * tau) * v + w2 * g * g
+        a1, a2 = adam_offsets(self.indexing)
+        gamma1 = 1 - (1 - self.c1 * tau) ** (n + a1)
+        gamma2 = 1 - (1 - self.c2 * tau) ** (n + a2)
+        Gamma = np.sqrt(gamma2) / gamma1
+        theta_new = theta - tau * Gamma * m_new / (np.sqrt(v) + self.eps * np.sqrt(gamma2))
+        return np.stack([theta_new, m_new, v_new], axis=1)
+
+    def cv_rate(self) -> float:
+        return self.c2
+
+
+def standard_rmsprop_step(theta, V, g, eta: float, beta: float, eps_std: float):
+    """Textbook RMSprop with the code's ordering (θ uses the old V):
+    ``V' = βV + (1−β)g²``, ``θ' = θ − η g/(√V + ε_std)`` (spec §2.1, standard reading)."""
+    return theta - eta * g / (np.sqrt(V) + eps_std), beta * V + (1 - beta) * g * g
+
+
+def stack(*blocks) -> np.ndarray:
+    """Stack per-variable blocks ``(d,)`` or ``(n, d)`` into a state ``(n, n_vars, d)``."""
+    blocks = [np.atleast_2d(np.asarray(b, dtype=float)) for b in blocks]
+    n = max(b.shape[0] for b in blocks)
+    return np.stack([np.broadcast_to(b, (n, b.shape[1])) for b in blocks], axis=1)
+
+
+# ------------------------------------------------------------ effective equations (§2.5–2.8)
+@dataclass(frozen=True)
+class ModelSpec:
+    """Which effective equation: order 1 or 2, whether it has its diffusion, whether W2 (the
+    independent BM on v, the paper's key claim) and the W1 cross-term of the v-row are kept, and
+    which published-code discrepancies (spec §2.11) are switched on."""
+
+    order: int
+    diffusion: bool = True
+    w2: bool = True
+    v_w1: bool = True
+    code_terms: frozenset = frozenset()
+
+
+#: The named models of the experiments. ``code`` switches on every discrepancy of §2.11 that
+#: applies to the optimiser and regime (rows 1–2 RMSprop; 3, 4, 6–8 Adam).
+MODELS = {
+    "ode": ModelSpec(1, diffusion=False),
+    "sde1": ModelSpec(1),
+    "sde2": ModelSpec(2),
+    "sde2_no_w2": ModelSpec(2, w2=False),
+    "sde2_drift": ModelSpec(2, diffusion=False),
+    "sde2_code": ModelSpec(2, code_terms=frozenset({"code"})),
+    "sde2_no_v_w1": ModelSpec(2, v_w1=False),
+    "sde2_code_hv": ModelSpec(2, diffusion=False, code_terms=frozenset({"hv"})),
+    "sde2_code_dt": ModelSpec(2, diffusion=False, code_terms=frozenset({"dt"})),
+    "sde2_code_drift": ModelSpec(2, diffusion=False, code_terms=frozenset({"hv", "dt"})),
+    "sde2_code_no_v_w1": ModelSpec(2, v_w1=False, code_terms=frozenset({"code"})),
+}
+
+
+def _has(spec: ModelSpec, term: str) -> bool:
+    return term in spec.code_terms or "code" in spec.code_terms
+
+
+@dataclass(frozen=True)
+class RMSpropEquation:
+    """Effective equations of RMSprop, state ``(θ, v)`` (spec §2.5 ballistic, §2.6 batch-eq).
+
+    ``R = ∇f² + diagΣ − v`` (ballistic) or ``R_b = diagΣ − v`` (batch-eq), ``D = D(v)``::
+
+        ballistic   dθ = [−D∇f − τ/2 (D H(D∇f) + c/2 D³R∇f φ')] dt − √τ D Σ^{1/2}dW1
+                    dv = [cR + τ/2 (2c ∇f H(D∇f) + c²R)] dt + √τ [2c∇f Σ^{1/2}dW1 + c M^{1/2}dW2]
+        batch-eq    dθ = [same drift with R_b] dt − [DΣ^{1/2}dW1 + τ(½D H(DΣ^{1/2}dW1)
+                          + c/4 D³R_b φ' Σ^{1/2}dW1)]
+                    dv = [cR_b + τ(c∇f² + ½c²R_b)] dt + 2cτ∇f Σ^{1/2}dW1 + c√τ M^{1/2}dW2
+
+    Order 1 keeps the O(1) terms: the ODE ``dθ = −D∇f``, ``dv = cR`` and "SDE_1order" with the
+    θ-noise only (ballistic ``√τ DΣ^{1/2}dW1``; batch-eq Malladi-type ``DΣ^{1/2}dW1``). The
+    ``code`` variant: ballistic order 2 without W2 (§2.11 row 1); batch-eq H-term of the θ
+    diffusion with coefficient c/2 instead of ½ (row 2)."""
+
+    problem: GaussianDataQuadratic
+    spec: ModelSpec
+    tau: float
+    c: float
+    precond: Preconditioner
+    regime: str = "ballistic"
+
+    def drift(self, t: float, X: np.ndarray) -> np.ndarray:
+        p, c, tau = self.problem, self.c, self.tau
+        theta, v = X[:, 0], X[:, 1]
+        gr, D = p.grad(theta), self.precond.D(v)
+        ballistic = self.regime == "ballistic"
+        R = (gr * gr if ballistic else 0.0) + p.diag_Sigma - v
+        b_theta, b_v = -D * gr, c * R
+        if self.spec.order == 2:
+            HDg = p.hvp(D * gr)
+            dphi = self.precond.dphi(v)
+            b_theta = b_theta - 0.5 * tau * (D * HDg + 0.5 * c * D**3 * R * gr * dphi)
+            if ballistic:
+                b_v = b_v + 0.5 * tau * (2 * c * gr * HDg + c * c * R)
+            else:
+                b_v = b_v + tau * (c * gr * gr + 0.5 * c * c * R)
+        return np.stack([b_theta, b_v], axis=1)
+
+    def noise(self, t: float, X: np.ndarray, dW1: np.ndarray, dW2: np.ndarray | None):
+        """The diffusion applied to the increments ``dW1``, ``dW2`` (each ``(n, d)``)."""
+        p, c, tau, s = self.problem, self.c, self.tau, self.spec
+        out = np.zeros_like(X)
+        if not s.diffusion:
+            return out
+        theta, v = X[:, 0], X[:, 1]
+        D, xi = self.precond.D(v), p.noise(dW1)
+        ballistic = self.regime == "ballistic"
+        if ballistic:
+            out[:, 0] = -np.sqrt(tau) * D * xi
+        else:
+            out[:, 0] = -D * xi
+            if s.order == 2:
+                h_coef = 0.5 * c if _has(s, "code") else 0.5
+                R_b = p.diag_Sigma - v
+                dphi = self.precond.dphi(v)
+                out[:, 0] -= tau * (h_coef * D * p.hvp(D * xi) + 0.25 * c * D**3 * R_b * dphi * xi)
+        if s.order == 2:
+            gr = p.grad(theta)
+            if s.v_w1:
+                out[:, 1] = (np.sqrt(tau) if ballistic else tau) * 2 * c * gr * xi
+            keep_w2 = s.w2 and not (ballistic and _has(s, "code"))
+            if keep_w2 and dW2 is not None:
+                out[:, 1] += np.sqrt(tau) * c * (dW2 @ p.sqrt_M.T)
+        return out
+
+    def uses_w2(self) -> bool:
+        return self.spec.order == 2 and self.spec.diffusion and self.spec.w2
+
+
+@dataclass(frozen=True)
+class AdamEquation:
+    """Effective equations of Adam, state ``(θ, m, v)`` (spec §2.7 ballistic, §2.8 batch-eq).
+
+    ``Γ(t) = √γ2(t)/γ1(t)``, ``γ_i(t) = 1 − exp(−(t + a_iτ)S_i)``, ``S_i = −ln(1−c_iτ)/τ`` so
+    that ``Γ(nτ) = Γ_n`` of the discrete with the same indexing; ``D = 1/(√φ(v) + ε√γ2)``::
+
+        dθ = [−ΓDm + τ(½c1ΓD(m−∇f) − ¼c2ΓD³mRφ' + ½∂t(ΓD)m)] dt   (+ batch-eq: −½c1τΓDΣ^{1/2}dW1)
+        dm = [c1(∇f−m) + τ(½c1ΓH(Dm) + ½c1²(∇f−m))] dt + κ_m Σ^{1/2}dW1
+        dv = [c2R + τ(c2Γ∇f H(Dm) + ½c2²R)] dt + κ_v ∇f Σ^{1/2}dW1 + c2√τ M^{1/2}dW2
+
+    ballistic: ``R = ∇f² + diagΣ − v``, ``κ_m = √τc1``, ``κ_v = 2√τc2``; batch-eq: ``R = diagΣ−v``,
+    v-drift correction ``τ(c2∇f² + ½c2²R)``, ``κ_m = c1(1 + ½c1τ)``, ``κ_v = 2τc2``.
+    Order 1: ODE ``dθ = −ΓDm, dm = c1(∇f−m), dv = c2R``; "SDE_1order" adds the m-noise
+    (``√τc1`` ballistic, ``c1`` batch-eq). Code variants (§2.11): ``hv`` ``H(∇f⊙D)`` in b1_v
+    (row 3); ``dt`` ``+½Γγ2'D²/√γ2`` time-derivative term (row 4); ``code`` also flips the
+    v-row W1 sign (row 6), drops ``(1+½c1τ)`` (row 7) and c1 in the θ-row (row 8)."""
+
+    problem: GaussianDataQuadratic
+    spec: ModelSpec
+    tau: float
+    c1: float
+    c2: float
+    precond: Preconditioner
+    regime: str = "ballistic"
+    indexing: str = "natural"
+
+    def _rate(self, c):
+        return -np.log1p(-c * self.tau) / self.tau
+
+    def gammas(self, t: float):
+        """``(γ1, γ2, γ1', γ2')`` at time t."""
+        a1, a2 = adam_offsets(self.indexing)
+        S1, S2 = self._rate(self.c1), self._rate(self.c2)
+        e1, e2 = np.exp(-(t + a1 * self.tau) * S1), np.exp(-(t + a2 * self.tau) * S2)
+        return 1 - e1, 1 - e2, S1 * e1, S2 * e2
+
+    def drift(self, t: float, X: np.ndarray) -> np.ndarray:
+        p, tau, c1, c2 = self.problem, self.tau, self.c1, self.c2
+        theta, m, v = X[:, 0], X[:, 1], X[:, 2]
+        g1, g2, dg1, dg2 = self.gammas(t)
+        Gamma = np.sqrt(g2) / g1
+        gr, D = p.grad(theta), self.precond.D(v, np.sqrt(g2))
+        ballistic = self.regime == "ballistic"
+        R = (gr * gr if ballistic else 0.0) + p.diag_Sigma - v
+        b_theta, b_m, b_v = -Gamma * D * m, c1 * (gr - m), c2 * R
+        if self.spec.order == 2:
+            dGamma = dg2 / (2 * np.sqrt(g2) * g1) - np.sqrt(g2) * dg1 / g1**2
+            if _has(self.spec, "dt"):
+                dGD = dGamma * D + Gamma * 0.5 * dg2 * D**2 / np.sqrt(g2)
+            else:
+                dGD = dGamma * D - Gamma * self.precond.eps * D**2 * dg2 / (2 * np.sqrt(g2))
+            dphi = self.precond.dphi(v)
+            b_theta = b_theta + tau * (
+                0.5 * c1 * Gamma * D * (m - gr)
+                - 0.25 * c2 * Gamma * D**3 * m * R * dphi
+                + 0.5 * dGD * m
+            )
+            HDm = p.hvp(D * m)
+            b_m = b_m + tau * (0.5 * c1 * Gamma * HDm + 0.5 * c1 * c1 * (gr - m))
+            Hv = p.hvp(D * gr) if _has(self.spec, "hv") else HDm
+            if ballistic:
+                b_v = b_v + tau * (c2 * Gamma * gr * Hv + 0.5 * c2 * c2 * R)
+            else:
+                b_v = b_v + tau * (c2 * gr * gr + 0.5 * c2 * c2 * R)
+        return np.stack([b_theta, b_m, b_v], axis=1)
+
+    def noise(self, t: float, X: np.ndarray, dW1: np.ndarray, dW2: np.ndarray | None):
+        p, tau, c1, c2, s = self.problem, self.tau, self.c1, self.c2, self.spec
+        out = np.zeros_like(X)
+        if not s.diffusion:
+            return out
+        theta, v = X[:, 0], X[:, 2]
+        xi = p.noise(dW1)
+        ballistic = self.regime == "ballistic"
+        code = "code" in s.code_terms
+        if ballistic:
+            out[:, 1] = np.sqrt(tau) * c1 * xi
+        else:
+            out[:, 1] = c1 * (1 if (code or s.order == 1) else 1 + 0.5 * c1 * tau) * xi
+            if s.order == 2:
+                g1, g2, _, _ = self.gammas(t)
+                D = self.precond.D(v, np.sqrt(g2))
+                out[:, 0] = -0.5 * (1 if code else c1) * tau * (np.sqrt(g2) / g1) * D * xi
+        if s.order == 2:
+            if s.v_w1:
+                sign = -1.0 if code else 1.0
+                out[:, 2] = (
+                    sign * (np.sqrt(tau) if ballistic else tau) * 2 * c2 * p.grad(theta) * xi
+                )
+            if s.w2 and dW2 is not None:
+                out[:, 2] += np.sqrt(tau) * c2 * (dW2 @ p.sqrt_M.T)
+        return out
+
+    def uses_w2(self) -> bool:
+        return self.spec.order == 2 and self.spec.diffusion and self.spec.w2
+
+
+def rmsprop_equation(problem, name: str, tau: float, c: float, eps: float,
+                     regime: str = "ballistic", c_reg: float | None = None,
+                     regulariser: str = "relu") -> RMSpropEquation:  # fmt: skip
+    """The named RMSprop model of :data:`MODELS` at time step τ (``c_reg`` defaults to τ)."""
+    _check_regime(regime)
+    precond = Preconditioner(eps, tau if c_reg is None else c_reg, regulariser)
+    return RMSpropEquation(problem, MODELS[name], tau, c, precond, regime)
+
+
+def adam_equation(problem, name: str, tau: float, c1: float, c2: float, eps: float,
+                  regime: str = "ballistic", indexing: str = "natural",
+                  c_reg: float | None = None,
+                  regulariser: str = "relu") -> AdamEquation:  # fmt: skip
+    """The named Adam model of :data:`MODELS` at time step τ."""
+    _check_regime(regime)
+    precond = Preconditioner(eps, tau if c_reg is None else c_reg, regulariser)
+    return AdamEquation(problem, MODELS[name], tau, c1, c2, precond, regime, indexing)
+
+
+# ---------------------------------------------------------------------------------- integrators
+def euler_maruyama(model, X0: np.ndarray, t0: float, T: float, dt: float, gen,
+                   n_paths: int | None = None) -> np.ndarray:  # fmt: skip
+    """Itô Euler–Maruyama with independent W1, W2 from ``t0`` to ``T`` (spec §3.4); the state
+    ``(n_paths, n_vars, d)`` at T."""
+    X = np.array(X0, dtype=float)
+    if n_paths is not None:
+        X = np.broadcast_to(X, (n_paths, *X.shape[-2:])).copy()
+    n, d = X.shape[0], X.shape[-1]
+    steps = round((T - t0) / dt)
+    for k in range(steps):
+        t = t0 + k * dt
+        dW1 = gen.standard_normal((n, d)) * np.sqrt(dt)
+        dW2 = gen.standard_normal((n, d)) * np.sqrt(dt) if model.uses_w2() else None
+        X = X + model.drift(t, X) * dt + model.noise(t, X, dW1, dW2)
+    return X
+
+
+def rk4_drift(model, X0: np.ndarray, t0: float, T: float, dt: float) -> np.ndarray:
+    """The drift ODE ``Ẋ = b(t, X)`` by classical RK4 (the σ = 0 checks, spec §3.4)."""
+    X = np.array(X0, dtype=float)
+    for k in range(round((T - t0) / dt)):
+        t = t0 + k * dt
+        k1 = model.drift(t, X)
+        k2 = model.drift(t + dt / 2, X + dt / 2 * k1)
+        k3 = model.drift(t + dt / 2, X + dt / 2 * k2)
+        k4 = model.drift(t + dt, X + dt * k3)
+        X = X + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+    return X
+
+
+def bridge_increments(z: np.ndarray, tau: float, K: int, gen) -> np.ndarray:
+    """K i.i.d. ``N(0, τ/K)`` increments ``(K, n, d)`` summing to ``√τ z`` (Brownian bridge,
+    spec §5.1): the deviations from the mean of i.i.d. Gaussians are independent of their sum."""
+    inc = gen.standard_normal((K, *z.shape)) * np.sqrt(tau / K)
+    return inc - inc.mean(axis=0, keepdims=True) + (np.sqrt(tau) * z / K)[None]
+
+
+# ------------------------------------------------------------------------- test functions (§3.3)
+def _sq(x):
+    return (x * x).mean(axis=-1)
+
+
+def _norm(x):
+    return np.sqrt((x * x).sum(axis=-1)) / x.shape[-1]
+
+
+def evaluate_test_functions(X: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-path ``‖θ‖²/d``, ``‖v‖²/d`` (the paper's f1, f2), the code's ``‖θ‖/d``, ``‖v‖/d``,
+    Adam's ``‖m‖²/d`` and the diagnostics ``v_1²`` and ``θ_1²v_1``."""
+    theta, v = X[:, 0], X[:, -1]
+    out = {"theta_sq": _sq(theta), "v_sq": _sq(v), "theta_norm": _norm(theta),
+           "v_norm": _norm(v), "v1_sq": v[:, 0] ** 2,
+           "theta1_sq_v1": theta[:, 0] ** 2 * v[:, 0]}  # fmt: skip
+    if X.shape[1] == 3:
+        out["m_sq"] = _sq(X[:, 1])
+    return out
+
+
+# ------------------------------------------------------------------------- coupled Monte Carlo (§5)
+@dataclass
+class CoupledRun:
+    """What :func:`coupled_weak_errors` measured on one chunk of paths, at one τ.
+
+    ``terminal[g]['disc']`` and ``terminal[g][model]`` are per-path values at T (models averaged
+    over the antithetic pair); ``cv`` the control variates at T (:func:`control_variates`);
+    ``sums[g][model]`` the
+    per-grid-time sums of ``g(disc) − g(model)`` and of its square, and of ``g(disc)``,
+    ``g(model)``; ``active[model]`` the number of (path, substep) pairs where φ was active."""
+
+    times: np.ndarray
+    terminal: dict
+    cv: np.ndarray
+    sums: dict
+    active: dict
+    counted: dict
+
+
+def coupled_weak_errors(disc, models: dict, X0: np.ndarray, tau: float, T: float, skip: int,
+                        K: int, n_paths: int, gen, antithetic: bool = True,
+                        independent_v_noise: bool = False,
+                        label: str = "") -> CoupledRun:  # fmt: skip
+    """Drive ``disc`` (RMSprop or Adam) and every model with the same noise (spec §5):
+
+    * ``skip`` noise-free discrete steps, then every model starts from the common state at
+      ``t = skip·τ``;
+    * step n: ``z_n ~ N(0, I)``, ``ξ_n = Σ^{1/2} z_n``; each model takes K Euler–Maruyama substeps
+      ``dt = τ/K`` with W1 increments bridged to ``√τ z_n`` and W2 independent, antithetic
+      (each model path is run with ``±W2`` and the test functions averaged);
+    * the control variate ``CV_{n+1} = (1−rτ)CV_n + rτ(ξ_n² − diagΣ)`` (exact mean 0, r the
+      v-rate) is accumulated for the v-noise;
+    * ``independent_v_noise`` (the B2 diagnostic) gives the discrete v-update its own copy ξ'.
+
+    Models without diffusion are integrated once (they are deterministic from the common
+    start). Raises :class:`DivergenceError` if a state becomes non-finite."""
+    p = disc.problem
+    d, n_steps = p.d, round(T / tau)
+    X = np.broadcast_to(np.asarray(X0, dtype=float), (1, disc.n_vars, d)).copy()
+    for n in range(skip):
+        X = disc.step(X, n, np.zeros((1, d)), tau)
+    X = np.repeat(X, n_paths, axis=0)
+    mult = 2 if antithetic else 1
+    # a model without diffusion started from the common state is deterministic: one path
+    Y = {name: X[:1].copy() if not model.spec.diffusion else np.repeat(X, mult, axis=0)
+         for name, model in models.items()}  # fmt: skip
+
+    def per_path(val):
+        if val.shape[0] == 1:
+            return np.broadcast_to(val, (n_paths,))
+        return val.reshape(mult, n_paths).mean(axis=0)
+
+    cv, r = np.zeros((n_paths, d)), disc.cv_rate()
+    cv2 = np.zeros((n_paths, d))
+    P, P2 = np.zeros((d, d)), np.zeros((d, d))  # exact E[cv cvᵀ], E[cv2 cv2ᵀ]
+    times = tau * np.arange(skip, n_steps + 1)
+    sums, counted = {}, {}
+    active = {name: 0 for name in models}
+
+    def record(i):
+        g_disc = evaluate_test_functions(X)
+        for name, Yn in Y.items():
+            g_mod = evaluate_test_functions(Yn)
+            for g, val in g_mod.items():
+                val = per_path(val)
+                diff = g_disc[g] - val
+                s = sums.setdefault(g, {}).setdefault(name, np.zeros((4, len(times))))
+                s[:, i] += [diff.sum(), (diff * diff).sum(), g_disc[g].sum(), val.sum()]
+
+    record(0)
+    for i, n in enumerate(range(skip, n_steps), start=1):
+        z = gen.standard_normal((n_paths, d))
+        xi = p.noise(z)
+        xi_v = p.noise(gen.standard_normal((n_paths, d))) if independent_v_noise else None
+        X = disc.step(X, n, xi, tau, xi_v=xi_v)
+        cv = (1 - r * tau) * cv + r * tau * ((xi if xi_v is None else xi_v) ** 2 - p.diag_Sigma)
+        P = (1 - r * tau) ** 2 * P + (r * tau) ** 2 * p.M
+        inc = bridge_increments(z, tau, K, gen)
+        w2 = gen.standard_normal((K, n_paths, d)) * np.sqrt(tau / K)
+        for k in range(K):
+            cv2 = (1 - r * tau / K) * cv2 + np.sqrt(tau) * r * (w2[k] @ p.sqrt_M.T)
+            P2 = (1 - r * tau / K) ** 2 * P2 + tau * r * r * (tau / K) * p.M
+        if antithetic:
+            inc, w2 = np.concatenate([inc, inc], axis=1), np.concatenate([w2, -w2], axis=1)
+        dt = tau / K
+        for name, model in models.items():
+            Yn = Y[name]
+            for k in range(K):
+                t = (n + k / K) * tau
+                Yn = Yn + model.drift(t, Yn) * dt
+                if model.spec.diffusion:
+                    Yn = Yn + model.noise(t, Yn, inc[k], w2[k])
+                active[name] += int(model.precond.active(Yn[:, -1]).any(axis=-1).sum())
+            Y[name] = Yn
+        if not np.all(np.isfinite(X)) or not all(np.all(np.isfinite(Yn)) for Yn in Y.values()):
+            raise DivergenceError(f"{label}: non-finite state at τ = {tau:g}, step {n}")
+        record(i)
+    g_disc = evaluate_test_functions(X)
+    terminal = {g: {"disc": val} for g, val in g_disc.items()}
+    for name, Yn in Y.items():
+        for g, val in evaluate_test_functions(Yn).items():
+            terminal[g][name] = np.array(per_path(val))
+    counted = {name: Y[name].shape[0] * K * (n_steps - skip) for name in models}
+    return CoupledRun(times, terminal, control_variates(cv, P, cv2, P2), sums, active, counted)
+
+
+def control_variates(cv, P, cv2, P2) -> np.ndarray:
+    """Exactly-mean-zero control variates at T (spec §5.3, extended): the discrete chain's χ²
+    response ``CV`` and its centred products ``CV_i CV_j − E[CV_i CV_j]``, and the products of
+    the SDE's W2 response ``CV2`` (its linear part cancels in the antithetic average). ``P`` and
+    ``P2`` are the exact second moments from the linear recursions."""
+    i, j = np.triu_indices(cv.shape[1])
+    return np.column_stack([cv, cv[:, i] * cv[:, j] - P[i, j], cv2[:, i] * cv2[:, j] - P2[i, j]])
+
+
+def control_variate_estimate(diff: np.ndarray, cv: np.ndarray | None):
+    """``mean(diff − CV·β̂)`` and its SE, β̂ the least-squares coefficients of ``diff`` on
+    ``[1, CV]``; the raw CV (true mean 0) is subtracted, not a sample-centred one (§5.3)."""
+    n = len(diff)
+    if cv is None or not np.any(cv):
+        return float(diff.mean()), float(diff.std(ddof=1) / np.sqrt(n))
+    design = np.column_stack([np.ones(n), cv])
+    beta = np.linalg.lstsq(design, diff, rcond=None)[0][1:]
+    adjusted = diff - cv @ beta
+    return float(adjusted.mean()), float(adjusted.std(ddof=1) / np.sqrt(n))
