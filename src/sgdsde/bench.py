@@ -168,6 +168,32 @@ def _heavy_ball_coupled(d: int, n_paths: int, n_steps: int) -> np.ndarray:
     return sample.discrete["x1"]
 
 
+@functools.cache
+def _rmsprop_problem(d: int):
+    """The Gaussian-data quadratic of 2509.21614 §3.1 with ``A = diag(1 … 2)``, ``σ = 1``."""
+    from sgdsde.adaptive import GaussianDataQuadratic
+
+    return GaussianDataQuadratic(np.diag(np.linspace(1.0, 2.0, d)), 1.0)
+
+
+def _rmsprop_sde(order: str) -> Callable[[int, int, int], np.ndarray]:
+    """RMSprop's effective equation ``order`` (``sde1``: θ-noise only; ``sde2``: with the
+    independent W2 on v), ballistic regime, τ = 2^-3, by the Euler–Maruyama of
+    :mod:`sgdsde.adaptive` to T = 1."""
+
+    def simulate(d: int, n_paths: int, n_steps: int) -> np.ndarray:
+        from sgdsde.adaptive import euler_maruyama as adaptive_euler_maruyama
+        from sgdsde.adaptive import rmsprop_equation, stack
+
+        problem = _rmsprop_problem(d)
+        sde = rmsprop_equation(problem, order, 0.125, c=0.5, eps=1e-6, regime="ballistic")
+        X0 = stack(np.ones(d), problem.diag_Sigma)
+        gen = rng(SEED, "bench", f"rmsprop_{order}", d)
+        return adaptive_euler_maruyama(sde, X0, 0.0, 1.0, 1.0 / n_steps, gen, n_paths=n_paths)
+
+    return simulate
+
+
 ENGINE_CASES: dict[str, EngineCase] = {
     case.name: case
     for case in (
@@ -175,9 +201,13 @@ ENGINE_CASES: dict[str, EngineCase] = {
                    _heavy_ball_sde1, lambda d: d),
         EngineCase("heavy_ball_coupled", "heavy ball + SDE1 on grids δ, 2δ, coupled (K = 2)",
                    _heavy_ball_coupled, lambda d: d),
+        EngineCase("rmsprop_sde1", "RMSprop order-1 SDE (ballistic), Euler–Maruyama",
+                   _rmsprop_sde("sde1"), lambda d: d),
+        EngineCase("rmsprop_sde2", "RMSprop order-2 SDE with W2 on v (ballistic)",
+                   _rmsprop_sde("sde2"), lambda d: 2 * d),
     )
 }  # fmt: skip
-"""The engine cases; a new SDE (e.g. RMSprop's) is one more :class:`EngineCase` here."""
+"""The engine cases; a new SDE is one more :class:`EngineCase` here."""
 
 
 def gaussian_fill(n_draws: int, chunk: int = 1 << 22) -> float:
