@@ -63,7 +63,13 @@ def test_engine_table_has_every_case_and_dimension_and_a_sane_ratio():
     np.testing.assert_allclose(table["engine_path_steps_per_s"], rate)
     ratio = table["engine_path_steps_per_s"] / table["bound_path_steps_per_s"]
     np.testing.assert_allclose(table["ratio"], ratio)
-    assert (table["draws"] == table["n_paths"] * table["n_steps"] * table["d"]).all()
+    per_step = [
+        bench.ENGINE_CASES[c].draws_per_path_step(d)
+        for c, d in zip(table["case"], table["d"], strict=True)
+    ]
+    assert (table["draws"] == table["n_paths"] * table["n_steps"] * per_step).all()
+    sde2 = table[table["case"] == "rmsprop_sde2"]
+    assert (sde2["draws"] == 2 * sde2["n_paths"] * sde2["n_steps"] * sde2["d"]).all()  # W1, W2
     assert (table["load"] >= 0).all()
 
 
