@@ -25,6 +25,7 @@ validate(config, "config/config.schema.yaml")
 
 include: "rules/common.smk"
 include: "rules/momentum_approx.smk"
+include: "rules/least_squares.smk"
 include: "rules/claims.smk"
 include: "rules/paper.smk"
 
@@ -35,6 +36,8 @@ rule all:
         "results/claims.csv",
         momentum_approx_figures(),
         rules.momentum_approx_tables.output,
+        least_squares_figures(),
+        rules.least_squares_tables.output,
         "results/provenance.json",
         report_pdf(),
 

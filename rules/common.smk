@@ -93,7 +93,7 @@ def momentum_approx_metrics(*experiments):
 
 def claims_inputs():
     """Every metrics.json the ledger reads."""
-    return momentum_approx_metrics("E1", *MOMENTUM_APPROX_EXPERIMENTS)
+    return momentum_approx_metrics("E1", *MOMENTUM_APPROX_EXPERIMENTS) + least_squares_metrics()
 
 
 TEX_INSTALL = (
@@ -152,3 +152,58 @@ def library_sources(role="compute"):
         for path in src.rglob("*.py")
         if PRESENTATION.get(path.name, "compute") == role
     )
+
+
+# ---- least_squares
+LEAST_SQUARES_EXPERIMENTS = ["E1", "E2", "E3", "E4", "E5", "E6", "E7", "E8", "E9", "E10"]
+
+
+def _least_squares_datasets(experiment):
+    """The datasets one experiment reads: every dataset name in its config section."""
+    ls = config["least_squares"]
+    names = set(ls["datasets"])
+    found = set()
+
+    def walk(value):
+        if isinstance(value, str) and value in names:
+            found.add(value)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v)
+        elif isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+
+    walk(ls[experiment])
+    return sorted(found)
+
+
+def least_squares_data_inputs(wildcards):
+    return [f"results/least_squares/data/{name}.npz"
+            for name in _least_squares_datasets(wildcards.experiment)]  # fmt: skip
+
+
+def least_squares_dataset_params(wildcards):
+    """One dataset's section and the seed (its hash goes into the file's metadata)."""
+    ls = config["least_squares"]
+    return json.dumps({"seed": config["seed"], "dataset": ls["datasets"][wildcards.dataset]},
+                      sort_keys=True)  # fmt: skip
+
+
+def least_squares_params(wildcards):
+    """One experiment's section, the seed, the noise variants, and only the datasets it reads
+    (their sections, to check the files' hashes, and their paths)."""
+    ls, name = config["least_squares"], wildcards.experiment
+    used = _least_squares_datasets(name)
+    cfg = {"seed": config["seed"], "noise_variants": ls["noise_variants"], name: ls[name],
+           "datasets": {d: ls["datasets"][d] for d in used},
+           "data": {d: f"results/least_squares/data/{d}.npz" for d in used}}  # fmt: skip
+    return json.dumps(cfg, sort_keys=True)
+
+
+def least_squares_metrics():
+    return [f"results/least_squares/{e}/metrics.json" for e in LEAST_SQUARES_EXPERIMENTS]
+
+
+def least_squares_figures(first=1, last=10):
+    return paper_figures("least_squares", first, last)

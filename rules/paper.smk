@@ -30,6 +30,8 @@ rule paper:
         claims=rules.claims.output,
         tables=rules.momentum_approx_tables.output.tex,
         figures=momentum_approx_figures(),
+        least_squares_tables=rules.least_squares_tables.output.tex,
+        least_squares_figures=least_squares_figures(),
         provenance=rules.provenance.output.tex,
     output:
         pdf="results/paper/reproduction.pdf",

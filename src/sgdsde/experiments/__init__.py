@@ -12,7 +12,7 @@ from importlib import import_module
 
 import pandas as pd
 
-PAPERS = ("momentum_approx",)
+PAPERS = ("momentum_approx", "least_squares")
 
 
 @dataclass
