@@ -234,10 +234,15 @@ def run_E4(cfg: dict, seed: int) -> ExperimentResult:
             slope = float(np.polyfit(np.log(times), np.log(coupling), 1)[0])
             metrics[f"np/beta={beta}/d={dim}/slope"] = slope
             metrics[f"np/beta={beta}/d={dim}/slope_error"] = slope + (beta - 1) / beta
-            slopes.append(abs(slope + (beta - 1) / beta))
+            slopes.append((dim, beta, slope))
             rows.append(pd.DataFrame({"part": "nonparametric", "beta": beta, "d": dim,
                                       "t": times, "coupling": coupling}))  # fmt: skip
-    metrics["np/slope_error_max"] = max(slopes)
+    largest = max(dim for dim, _, _ in slopes)
+    metrics["np/slope_error_max"] = max(abs(sl + (b - 1) / b) for dim, b, sl in slopes
+                                        if dim == largest)  # fmt: skip
+    metrics["np/largest_d"] = largest
+    by_beta = {b: [sl for _, bb, sl in sorted(slopes) if bb == b] for _, b, _ in slopes}
+    metrics["np/truncation_shift_max"] = max(abs(v[-1] - v[0]) for v in by_beta.values())
     metrics["risk_max_z"] = risk_check(cfg, seed, e["risk_dataset"], None, e["risk"], "E4")
     return ExperimentResult({"table": pd.concat(rows, ignore_index=True)}, metrics)
 

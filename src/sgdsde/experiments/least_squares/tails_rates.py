@@ -89,7 +89,8 @@ def run_E6(cfg: dict, seed: int) -> ExperimentResult:
             hill_z.append(z)
             big = hill(law.sample(e["calibration_samples"], stream), e["calibration_k"])
             tol = 0.1 if alpha <= 4 else 0.2
-            sanity.append(abs(big.alpha - alpha) / (tol * alpha))
+            sanity.append((alpha, abs(big.alpha - alpha) / (tol * alpha), big.alpha / alpha - 1))
+            metrics[f"D1/{v}/{alpha}/hill_calibration"] = big.alpha
             radii = np.geomspace(np.quantile(np.abs(exact), 0.5), np.abs(exact).max(), 40)
             surv.append(pd.DataFrame({"variant": v, "alpha": alpha, "r": radii,
                                       "sde": survival(eta, radii),
@@ -97,7 +98,10 @@ def run_E6(cfg: dict, seed: int) -> ExperimentResult:
             metrics[f"D1/{v}/{alpha}/ks"] = ks
     metrics["ks_excess_max"] = max(ks_excess)
     metrics["hill_z_max"] = max(hill_z)
-    metrics["hill_calibration_sanity_max"] = max(sanity)
+    low = [x for a, x, _ in sanity if a <= 3.3]
+    metrics["hill_calibration_sanity_max_low_alpha"] = max(low) if low else None
+    metrics["hill_calibration_sanity_max"] = max(x for _, x, _ in sanity)
+    metrics["hill_calibration_rel_bias_min"] = min(b for _, _, b in sanity)
     finite, moments = _finite_time_moments(problem, e, seed)
     metrics.update(finite)
     iso_rows, iso = _isotropic_tails(cfg, seed, e)
