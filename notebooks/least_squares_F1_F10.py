@@ -50,10 +50,17 @@ fig, axes = plt.subplots(1, 2, figsize=(12, 4), layout="constrained")
 for ax, (name, rows) in zip(axes, e1[e1["variant"] == "V0"].groupby("dataset"), strict=False):
     for (frac, g), c in zip(rows.groupby("gamma_fraction"), sns.color_palette(), strict=False):
         ok = g[g["reliable"]]
-        ax.errorbar(ok["t"], ok["mc_sq"], yerr=1.96 * ok["mc_sq_se"], fmt="o", ms=3, c=c,
-                    label=f"MC, γ = {frac}·γ_max")
-        ax.plot(g["t"], g["exact_sq"], c=c, lw=1.5, label="exact tr M_t")
-        ax.plot(g["t"], g["em_sq"], c=c, ls=":", lw=1)
+        ax.errorbar(
+            ok["t"],
+            ok["mc_sq"],
+            yerr=1.96 * ok["mc_sq_se"],
+            fmt="o",
+            ms=3,
+            c=c,
+            label=f"MC, γ = {frac}·γ_max",
+        )
+        ax.plot(g["t"], g["exact_sq"], c=c, lw=1.5, label="exact tr M_t (SDE)")
+        ax.plot(g["t"], g["em_sq"], c=c, ls=":", lw=1, label="exact, Euler–Maruyama")
     ax.set(yscale="log", xlabel="t (SDE time)", ylabel="E‖θ_t − θ*‖²", title=f"{name}, V0")
     ax.legend(fontsize=7)
 save_figure(fig, figure_dir, "F1")
@@ -73,7 +80,7 @@ save_figure(fig, figure_dir, "F2")
 
 # %% F3: Wasserstein convergence
 e3, e4 = table("E3"), table("E4")
-cap = metrics("E4")["iso/emd_cap"]
+cap = int(metrics("E4")["iso/emd_cap"])
 fig, axes = plt.subplots(1, 2, figsize=(12, 4), layout="constrained")
 ax = axes[0]
 rows = e3[(e3["variant"] == "V0") & (e3["start"] == "plus")]
@@ -82,18 +89,28 @@ for (alpha, g), c in zip(rows.groupby("alpha"), sns.color_palette(), strict=Fals
     ax.plot(g["t"], g["coupling_bound"], c=c, ls="--", lw=1)
     ax.plot(g["t"], g["gelbrich"], c=c, ls=":", lw=1)
     ax.axhline(g["floor"].iloc[0], c=c, lw=0.8, alpha=0.6)
-ax.set(yscale="log", xlabel="t", ylabel="W₂(ρ_t, ρ*)",
-       title="D1, V0, θ_0 = θ̂ + 3s (dashed: coupling, dotted: Gelbrich, flat: MC floor)")
+ax.set(
+    yscale="log",
+    xlabel="t",
+    ylabel="W₂(ρ_t, ρ*)",
+    title="D1, V0, θ_0 = θ̂ + 3s (dashed: coupling, dotted: Gelbrich, flat: MC floor)",
+)
 ax.legend(fontsize=7)
 ax = axes[1]
 iso = e4[e4["part"] == "iso"]
-for ((v, gl), g), c in zip(iso.groupby(["variant", "gamma_lambda"]), sns.color_palette(), strict=False):
+for ((v, gl), g), c in zip(
+    iso.groupby(["variant", "gamma_lambda"]), sns.color_palette(), strict=False
+):
     ax.plot(g["t"], g["w2_emd"], "o-", ms=3, c=c, label=f"{v}, γλ = {gl}: W₂ (POT)")
     ax.plot(g["t"], g["sw2"], "s:", ms=3, c=c, label="sliced W₂")
     ax.plot(g["t"], g["coupling_bound"], c=c, ls="--", lw=1)
     ax.axhline(g["floor"].iloc[0], c=c, lw=0.8, alpha=0.6)
-ax.set(yscale="log", xlabel="t", ylabel="distance to ρ* (Student t)",
-       title=f"P-iso(3), σ = 1; exact OT capped at N = {cap} samples")
+ax.set(
+    yscale="log",
+    xlabel="t",
+    ylabel="distance to ρ* (Student t)",
+    title=f"P-iso(3), σ = 1; exact OT capped at N = {cap} samples",
+)
 ax.legend(fontsize=7)
 save_figure(fig, figure_dir, "F3")
 
@@ -118,11 +135,29 @@ for ax, (case, rows) in zip(axes, curve.groupby("case"), strict=False):
     g = rows[rows["variant"] == rows["variant"].iloc[0]]
     finite = np.isfinite(g["kesten"])
     ax.plot(g["gamma"][finite], g["kesten"][finite], "k^--", ms=4, label="SGD Kesten index")
-    h = hill[(hill["case"] == "D1") & (hill["k"] == hill["k"].max())] if case == "D1" else hill.iloc[:0]
+    h = (
+        hill[(hill["case"] == "D1") & (hill["k"] == hill["k"].max())]
+        if case == "D1"
+        else hill.iloc[:0]
+    )
     for (v, gh), c in zip(h.groupby("variant"), sns.color_palette(), strict=False):
-        ax.errorbar(gh["gamma"], gh["hill_sde"],
-                    yerr=[gh["hill_sde"] - gh["hill_sde_lo"], gh["hill_sde_hi"] - gh["hill_sde"]],
-                    fmt="o", c=c, capsize=3, label=f"Hill (SDE), {v}")
+        ax.errorbar(
+            gh["gamma"],
+            gh["hill_sde"],
+            yerr=[gh["hill_sde"] - gh["hill_sde_lo"], gh["hill_sde_hi"] - gh["hill_sde"]],
+            fmt="o",
+            c=c,
+            capsize=3,
+            label=f"Hill (SDE), {v}, k = {gh['k'].iloc[0]}",
+        )
+        ax.plot(
+            gh["gamma"],
+            gh["hill_exact"],
+            "D",
+            mfc="none",
+            c=c,
+            label="Hill on exact samples (same N, k)",
+        )
     ax.set(xscale="log", yscale="log", xlabel="γ", ylabel="tail index", title=case)
     ax.legend(fontsize=7)
 save_figure(fig, figure_dir, "F5")
@@ -143,8 +178,15 @@ for (v, g), c in zip(e5.groupby("variant"), sns.color_palette(), strict=False):
     ax.plot(g["gamma"], g["trM"], "-", c=c, label=f"exact tr M_∞, {v}")
     ax.plot(g["gamma"], g["first_order_trM"], ":", c=c, label="first order (γ/2)tr(H⁻¹S_0)")
     m = mc5[mc5["variant"] == v]
-    ax.errorbar(m["gamma"], m["mc_trM"], yerr=1.96 * m["mc_trM_se"], fmt="o", c=c, capsize=3,
-                label="MC time average")
+    ax.errorbar(
+        m["gamma"],
+        m["mc_trM"],
+        yerr=1.96 * m["mc_trM_se"],
+        fmt="o",
+        c=c,
+        capsize=3,
+        label="MC time average",
+    )
     ax.axvline(metrics("E5")[f"{v}/gamma_2"], c=c, ls="--", lw=1)
 ax.set(yscale="log", xlabel="γ", ylabel="E_ρ*‖θ − θ̂‖²", title="D5 (dashed: γ_2)")
 ax.legend(fontsize=7)
@@ -161,15 +203,25 @@ save_figure(fig, figure_dir, "F8")
 
 # %% F9: non-parametric rates
 e8 = table("E8")
-fig, axes = plt.subplots(1, e8["beta"].nunique(), figsize=(6 * e8["beta"].nunique(), 4),
-                         layout="constrained", squeeze=False)
+fig, axes = plt.subplots(
+    1,
+    e8["beta"].nunique(),
+    figsize=(6 * e8["beta"].nunique(), 4),
+    layout="constrained",
+    squeeze=False,
+)
 for ax, (beta, rows) in zip(axes[0], e8[e8["d"] == e8["d"].min()].groupby("beta"), strict=False):
     for (delta, g), c in zip(rows.groupby("delta"), sns.color_palette(), strict=False):
         ax.plot(g["t"], g["risk"], c=c, label=f"δ = {delta}")
         ref = g["risk"].iloc[30] * (g["t"] / g["t"].iloc[30]) ** g["predicted"].iloc[0]
         ax.plot(g["t"], ref, c=c, ls="--", lw=1)
-    ax.set(xscale="log", yscale="log", xlabel="t", ylabel="E L(θ_t) (noiseless)",
-           title=f"β = {beta}, d = {rows['d'].iloc[0]}")
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="t",
+        ylabel="E L(θ_t) (noiseless)",
+        title=f"β = {beta}, d = {rows['d'].iloc[0]}",
+    )
     ax.legend(fontsize=7)
 save_figure(fig, figure_dir, "F9")
 

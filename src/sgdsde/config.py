@@ -154,7 +154,11 @@ def _check_least_squares(cfg: dict) -> None:
         for field, value in refs:
             _check_names(value if isinstance(value, list) else [value], datasets,
                          f"least_squares.{exp}.{field}")  # fmt: skip
-        if exp in kinds and "dataset" in section and datasets[section["dataset"]]["kind"] != kinds[exp]:
+        if (
+            exp in kinds
+            and "dataset" in section
+            and datasets[section["dataset"]]["kind"] != kinds[exp]
+        ):
             _fail(f"least_squares.{exp}.dataset", f"must be a {kinds[exp]} dataset")
     if ls["E3"]["final_horizon"] <= ls["E3"]["horizon"]:
         _fail("least_squares.E3.final_horizon", "must exceed least_squares.E3.horizon")

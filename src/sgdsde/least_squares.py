@@ -25,6 +25,7 @@ from scipy.linalg import expm
 from sgdsde.checks import DivergenceError
 
 DATA_VERSION = 1
+CHECK_EVERY = 50  # steps between divergence checks (before float overflow)
 NOISE_VARIANTS = {"V0": 0, "V1": 1}
 
 
@@ -105,7 +106,7 @@ class TrainingProblem:
         return self.X.shape[1]
 
     @cached_property
-    def H(self) -> np.ndarray:
+    def H(self) -> np.ndarray:  # noqa: N802 (spec notation)
         return self.X.T @ self.X / self.n
 
     @cached_property
@@ -119,7 +120,7 @@ class TrainingProblem:
         return self.y - self.X @ self.theta_hat
 
     @property
-    def L_star(self) -> float:
+    def L_star(self) -> float:  # noqa: N802 (spec notation)
         return float(self.eps_hat @ self.eps_hat / (2 * self.n))
 
     @cached_property
@@ -149,16 +150,16 @@ class TrainingProblem:
         return float(lam[lam > lam.max() * 1e-10].min())
 
     @property
-    def L_H(self) -> float:
+    def L_H(self) -> float:  # noqa: N802 (spec notation)
         return float(self.eigenvalues.max())
 
     @property
-    def K_R2(self) -> float:
+    def K_R2(self) -> float:  # noqa: N802 (spec notation)
         """``max_i ‖x_i‖²`` (§2.5)."""
         return float(np.max(np.sum(self.X**2, axis=1)))
 
     @property
-    def K_opt(self) -> float:
+    def K_opt(self) -> float:  # noqa: N802 (spec notation)
         """``λ_max(H^{−1/2} [(1/n)Σ‖x_i‖²x_ix_iᵀ] H^{−1/2})`` on Range(H) (§2.5)."""
         r = self.reduced()
         w, U = np.linalg.eigh(r.H)
@@ -167,11 +168,11 @@ class TrainingProblem:
         return float(np.linalg.eigvalsh(Hm @ F @ Hm).max())
 
     @property
-    def trH(self) -> float:
+    def trH(self) -> float:  # noqa: N802 (spec notation)
         return float(np.trace(self.H))
 
     @property
-    def K_cons(self) -> float:
+    def K_cons(self) -> float:  # noqa: N802 (spec notation)
         """``max(K_R2, tr H)``; ``γ_max = 1/(3 K_cons)`` (§2.5)."""
         return max(self.K_R2, self.trH)
 
@@ -240,11 +241,11 @@ class SymOperators:
         """``t`` with ``tr M = t·vec M``."""
         return np.einsum("aii->a", self.E)
 
-    def S(self, kappa: int) -> np.ndarray:
+    def S(self, kappa: int) -> np.ndarray:  # noqa: N802 (spec notation)
         """``𝒮_κ = 𝒯 − κ H·H``."""
         return self.T - kappa * self.HMH
 
-    def A(self, gamma: float, kappa: int) -> np.ndarray:
+    def A(self, gamma: float, kappa: int) -> np.ndarray:  # noqa: N802 (spec notation)
         """``𝒜_γ = −𝓛 + γ𝒮_κ`` (§E1)."""
         return -self.L + gamma * self.S(kappa)
 
@@ -360,6 +361,8 @@ def simulate_training_sde(problem, gamma, kappa, theta0, dt, record_steps, rng, 
                 xi -= xi.mean(axis=1, keepdims=True)
             theta = theta - dt * (r @ X) / n + scale * (r * xi) @ X
             step += 1
+            if step % CHECK_EVERY == 0:
+                _check(theta, experiment, gamma, dt)
         _check(theta, experiment, gamma, dt)
         out.append(theta.copy())
     return np.array(out)
@@ -376,6 +379,8 @@ def simulate_training_sgd(problem, gamma, theta0, record_steps, rng, experiment)
             x = X[i]
             theta = theta - gamma * (np.sum(theta * x, axis=1) - y[i])[:, None] * x
             step += 1
+            if step % CHECK_EVERY == 0:
+                _check(theta, experiment, gamma, gamma)
         _check(theta, experiment, gamma, gamma)
         out.append(theta.copy())
     return np.array(out)
@@ -451,6 +456,8 @@ class ScalarTraining:
                 eta = eta - self.h * eta * dt + np.sqrt(self.diffusion(eta) * dt) * \
                     rng.standard_normal(eta.shape)  # fmt: skip
                 step += 1
+                if step % CHECK_EVERY == 0:
+                    _check(eta, experiment, self.gamma, dt)
             _check(eta, experiment, self.gamma, dt)
             out.append(eta.copy())
         return np.array(out)
@@ -521,6 +528,8 @@ def simulate_population_sde(lam, sigma, gamma, kappa, eta0, dt, record_steps, rn
             zeta1 = rng.standard_normal((eta.shape[0], 1))
             eta = eta - dt * H_eta + scale * (amp * sq * zeta + cp * H_eta * zeta1)
             step += 1
+            if step % CHECK_EVERY == 0:
+                _check(eta, experiment, gamma, dt)
         _check(eta, experiment, gamma, dt)
         out.append(eta.copy())
     return np.array(out)
@@ -536,6 +545,8 @@ def simulate_online_sgd(lam, sigma, gamma, eta0, record_steps, rng, experiment):
             resid = np.sum(eta * x, axis=1) - sigma * rng.standard_normal(eta.shape[0])
             eta = eta - gamma * resid[:, None] * x
             step += 1
+            if step % CHECK_EVERY == 0:
+                _check(eta, experiment, gamma, gamma)
         _check(eta, experiment, gamma, gamma)
         out.append(eta.copy())
     return np.array(out)
@@ -547,7 +558,7 @@ def risk_generator(lam: np.ndarray, gamma: float, kappa: int) -> np.ndarray:
     return np.diag(-2 * lam + gamma * c_prime(kappa) * lam**2) + gamma * np.outer(lam, lam)
 
 
-def S_gamma(lam, gamma, kappa) -> float:
+def S_gamma(lam, gamma, kappa) -> float:  # noqa: N802 (spec notation)
     """``S(γ) = Σ_k λ_k/(2 − γc'λ_k)`` (§5.5)."""
     return float(np.sum(lam / (2 - gamma * c_prime(kappa) * lam)))
 
@@ -634,7 +645,8 @@ def kesten_index_training(x: np.ndarray, gamma: float) -> float:
     a = np.abs(1 - gamma * x**2)
     if a.max() <= 1:
         return float("inf")
-    f = lambda chi: special.logsumexp(chi * np.log(a)) - np.log(len(a))  # noqa: E731
+    log_a = np.log(np.maximum(a, 1e-300))
+    f = lambda chi: special.logsumexp(chi * log_a) - np.log(len(a))  # noqa: E731
     hi = 1.0
     while f(hi) < 0:
         hi *= 2

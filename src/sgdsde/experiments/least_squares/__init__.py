@@ -16,7 +16,6 @@ from sgdsde.experiments.least_squares.tails_rates import (
 )
 
 
-
 def _json_metrics(run):
     """metrics.json holds no NaN/inf: a non-finite value (a rate that could not be fitted, a
     Kesten index that does not exist) is written as null; the ledger names such a metric."""

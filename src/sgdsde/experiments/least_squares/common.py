@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from sgdsde.least_squares import (
+    DATA_VERSION,
     NOISE_VARIANTS,
     TrainingProblem,
     config_hash,
@@ -17,7 +18,6 @@ from sgdsde.least_squares import (
     make_training_set,
     read_dataset,
     write_dataset,
-    DATA_VERSION,
 )
 from sgdsde.seeding import rng
 

@@ -133,8 +133,9 @@ def run_E1(cfg: dict, seed: int) -> ExperimentResult:
                 bound = (2 - gamma * K) * mu
                 if gamma < 2 / K:
                     bound_margin.append(rho2 - bound)
-                row = {"dataset": name, "variant": v, "gamma": gamma, "gamma_over_gmax":
-                       gamma / gmax, "rho2": rho2, "bound": bound, "sgd_rate": _sgd_rate(ops, gamma)}  # fmt: skip
+                row = {"dataset": name, "variant": v, "gamma": gamma,
+                       "gamma_over_gmax": gamma / gmax, "rho2": rho2, "bound": bound,
+                       "sgd_rate": _sgd_rate(ops, gamma)}  # fmt: skip
                 exact_rows.append(row)
                 if gamma <= gmax * (1 + 1e-12):
                     sgd_err.append(abs(row["sgd_rate"] / rho2 - 1))

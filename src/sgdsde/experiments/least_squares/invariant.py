@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sgdsde import wasserstein as W
+from sgdsde import wasserstein as wass
 from sgdsde.experiments import ExperimentResult
 from sgdsde.experiments.least_squares.common import (
     PAPER,
@@ -19,6 +19,7 @@ from sgdsde.experiments.least_squares.common import (
 from sgdsde.experiments.least_squares.interpolation import risk_check
 from sgdsde.least_squares import (
     PearsonIV,
+    S_gamma,
     ScalarTraining,
     SymOperators,
     c_prime,
@@ -30,7 +31,6 @@ from sgdsde.least_squares import (
     population_gamma2,
     population_stationary,
     risk_flow,
-    S_gamma,
     simulate_population_sde,
     stationary_second_moment,
 )
@@ -58,18 +58,22 @@ def _scalar_w_case(problem, model, law, e, key, seed):
     final = round(e["final_horizon"] / h / dt)
     start = key[-1]
     stream = rng(seed, PAPER, "E3", *key)
-    eta0 = law.sample(N, stream) if start == "stationary" else np.full(N, {"minus": -3, "plus": 3}[start] * s)
+    eta0 = (
+        law.sample(N, stream)
+        if start == "stationary"
+        else np.full(N, {"minus": -3, "plus": 3}[start] * s)
+    )
     eta = model.simulate(eta0, dt, [*steps, final], stream, f"{PAPER}.E3")
     t = np.concatenate([[0.0], steps * dt])
     samples = [eta0, *eta[:-1]]
-    w2 = np.array([W.quantile_wasserstein(x, law.ppf, 2) for x in samples])
-    w1 = np.array([W.quantile_wasserstein(x, law.ppf, 1) for x in samples])
+    w2 = np.array([wass.quantile_wasserstein(x, law.ppf, 2) for x in samples])
+    w1 = np.array([wass.quantile_wasserstein(x, law.ppf, 1) for x in samples])
     m0 = float(np.mean(eta0)) if start == "stationary" else float(eta0[0])
     ops = SymOperators(problem)
     M0 = np.array([[s**2]]) if start == "stationary" else np.array([[m0**2]])
-    m, M = moment_flow(ops, model.gamma, e["kappa"], np.array([0.0 if start == "stationary" else m0]),
-                       M0, t)  # fmt: skip
-    gelbrich = np.array([W.gaussian_w2(mi, Mi - np.outer(mi, mi), 0.0, s**2)
+    mean0 = np.array([0.0 if start == "stationary" else m0])
+    m, M = moment_flow(ops, model.gamma, e["kappa"], mean0, M0, t)
+    gelbrich = np.array([wass.gaussian_w2(mi, Mi - np.outer(mi, mi), 0.0, s**2)
                          for mi, Mi in zip(m, M, strict=True)])  # fmt: skip
     bound = np.sqrt(m0**2 + s**2) * np.exp(-(h - model.gamma * model.A / 2) * t)
     table = pd.DataFrame({"t": t, "w2": w2, "w1": w1, "gelbrich": gelbrich,
@@ -84,7 +88,15 @@ def run_E3(cfg: dict, seed: int) -> ExperimentResult:
     e = cfg["E3"]
     problem = training(cfg, seed, e["dataset"])
     tables, metrics = [], {}
-    worst = {"ratio": [], "position": [], "gelbrich": [], "unique": [], "mean_z": [], "m2": [], "m2_z": []}
+    worst = {
+        "ratio": [],
+        "position": [],
+        "gelbrich": [],
+        "unique": [],
+        "mean_z": [],
+        "m2": [],
+        "m2_z": [],
+    }
     for v, kappa in variants(cfg).items():
         base = ScalarTraining.from_problem(problem, 1.0, kappa)
         for alpha in e["alphas"]:
@@ -93,15 +105,19 @@ def run_E3(cfg: dict, seed: int) -> ExperimentResult:
             law = PearsonIV(model)
             ec = {**e, "kappa": kappa}
             floor_stream = rng(seed, PAPER, "E3", "floor", v, alpha)
-            floor = W.empirical_floor(lambda i, st=floor_stream, law=law: law.sample(e["n_paths"], st),
-                                      lambda a, b, law=law: W.quantile_wasserstein(a, law.ppf, 2),
-                                      e["floor_repeats"])  # fmt: skip
-            pair_floor = W.empirical_floor(lambda i, st=floor_stream, law=law: law.sample(e["n_paths"], st),
-                                           lambda a, b: W.wasserstein_1d(a, b, 1),
+
+            def exact_sample(i, st=floor_stream, law=law):
+                return law.sample(e["n_paths"], st)
+
+            floor = wass.empirical_floor(
+                exact_sample, lambda a, b, law=law: wass.quantile_wasserstein(a, law.ppf, 2),
+                e["floor_repeats"])  # fmt: skip
+            pair_floor = wass.empirical_floor(exact_sample,
+                                           lambda a, b: wass.wasserstein_1d(a, b, 1),
                                            e["floor_repeats"])  # fmt: skip
             finals = {}
             for start in ("minus", "plus", "stationary"):
-                table, last, T = _scalar_w_case(problem, model, law, ec, (v, alpha, start), seed)
+                table, last, _ = _scalar_w_case(problem, model, law, ec, (v, alpha, start), seed)
                 finals[start] = last
                 tables.append(table.assign(variant=v, alpha=alpha, start=start,
                                            floor=floor.mean, floor_se=floor.se))  # fmt: skip
@@ -117,7 +133,8 @@ def run_E3(cfg: dict, seed: int) -> ExperimentResult:
                 worst["gelbrich"].append(float((table["gelbrich"] - table["w2"]).max()
                                                - 3 * floor.se))  # fmt: skip
             pairs = [("minus", "plus"), ("minus", "stationary"), ("plus", "stationary")]
-            worst["unique"].append(max(W.wasserstein_1d(finals[a], finals[b], 1) for a, b in pairs)
+            w1 = max(wass.wasserstein_1d(finals[a], finals[b], 1) for a, b in pairs)
+            worst["unique"].append(w1
                                    / (2 * pair_floor.mean))  # fmt: skip
             # stationary start: mean θ̂; MC m_2 against EM's exact stationary m_2 (§5.10), and
             # EM-exact at Δ, Δ/2 extrapolated (Richardson) against the SDE's exact m_2
@@ -151,18 +168,21 @@ def _estimator_cross_checks(e: dict, seed: int) -> dict:
     stream = rng(seed, PAPER, "E3", "cross_check")
     cap = e["emd_cap"]
     a, b = stream.standard_t(5, cap), 0.5 + 2 * stream.standard_normal(cap)
-    w1 = [W.emd_wasserstein(a, b, 1, cap), W.scipy_w1(a, b), W.wasserstein_1d(a, b, 1)]
+    w1 = [wass.emd_wasserstein(a, b, 1, cap), wass.scipy_w1(a, b), wass.wasserstein_1d(a, b, 1)]
     m1, C1 = np.zeros(2), np.diag([1.0, 0.25])
     m2, C2 = np.array([1.0, -0.5]), np.array([[0.5, 0.2], [0.2, 1.0]])
-    exact = W.gaussian_w2(m1, C1, m2, C2)
+    exact = wass.gaussian_w2(m1, C1, m2, C2)
 
     def gauss(i, m, C):
         return stream.multivariate_normal(m, C, size=cap)
 
-    emp = W.empirical_floor(lambda i: None, lambda *_: W.emd_wasserstein(
+    emp = wass.empirical_floor(lambda i: None, lambda *_: wass.emd_wasserstein(
         gauss(0, m1, C1), gauss(0, m2, C2), 2, cap), e["floor_repeats"])  # fmt: skip
-    same = W.empirical_floor(lambda i: gauss(i, m1, C1),
-                             lambda x, y: W.emd_wasserstein(x, y, 2, cap), e["floor_repeats"])
+    same = wass.empirical_floor(
+        lambda i: gauss(i, m1, C1),
+        lambda x, y: wass.emd_wasserstein(x, y, 2, cap),
+        e["floor_repeats"],
+    )
     return {
         "pot_vs_scipy_w1_rel": abs(w1[0] / w1[1] - 1),
         "sorted_vs_scipy_w1_rel": abs(w1[2] / w1[1] - 1),
@@ -197,16 +217,19 @@ def run_E4(cfg: dict, seed: int) -> ExperimentResult:
                                           f"{PAPER}.E4")  # fmt: skip
             ref = multivariate_t_sample(df, shape, d, N, stream)
 
-            def ref_sample(i, df=df, shape=shape, stream=stream):
+            def ref_sample(i, df=df, shape=shape, stream=stream, N=N):
                 return multivariate_t_sample(df, shape, d, N, stream)
 
-            floor = W.empirical_floor(ref_sample, lambda a, b: W.emd_wasserstein(a, b, 2, cap),
+            def emd(a, b, cap=cap):
+                return wass.emd_wasserstein(a, b, 2, cap)
+
+            floor = wass.empirical_floor(ref_sample, emd,
                                       e["floor_repeats"])  # fmt: skip
-            sfloor = W.empirical_floor(ref_sample, lambda a, b: W.sliced_wasserstein(
+            sfloor = wass.empirical_floor(ref_sample, lambda a, b: wass.sliced_wasserstein(
                 a, b, e["n_projections"], seed), e["floor_repeats"])  # fmt: skip
             t = np.concatenate([[0.0], steps * dt])
-            w_emd = np.array([W.emd_wasserstein(x, ref, 2, cap) for x in [eta0, *eta]])
-            w_sl = np.array([W.sliced_wasserstein(x, ref, e["n_projections"], seed)
+            w_emd = np.array([wass.emd_wasserstein(x, ref, 2, cap) for x in [eta0, *eta]])
+            w_sl = np.array([wass.sliced_wasserstein(x, ref, e["n_projections"], seed)
                              for x in [eta0, *eta]])  # fmt: skip
             rate2 = 2 * lam1 - gamma * lam1**2 * (d + c_prime(kappa))
             bound = np.sqrt(9 * s**2 + d * s**2) * np.exp(-rate2 / 2 * t)
@@ -216,7 +239,8 @@ def run_E4(cfg: dict, seed: int) -> ExperimentResult:
             metrics[f"iso/{v}/{gl}/w2_rate"], metrics[f"iso/{v}/{gl}/alpha"] = rate, df
             rows.append(pd.DataFrame({"part": "iso", "variant": v, "gamma_lambda": gl, "t": t,
                                       "w2_emd": w_emd, "sw2": w_sl, "coupling_bound": bound,
-                                      "floor": floor.mean, "sliced_floor": sfloor.mean}))  # fmt: skip
+                                      "floor": floor.mean,
+                                      "sliced_floor": sfloor.mean}))  # fmt: skip
     metrics["iso/w2_over_bound_max"] = max(ratios)
     finite = [p for p in positions if np.isfinite(p)]
     metrics["iso/rate_fits"] = len(finite)
@@ -291,9 +315,14 @@ def run_E5(cfg: dict, seed: int) -> ExperimentResult:
     )
     lam, sigma = population(cfg, seed, e["population"])
     pop = []
-    for v, kappa in variants(cfg).items():
+    for kappa in variants(cfg).values():
         gamma = 0.5 * population_gamma2(lam, kappa)
-        formula = gamma * sigma**2 * S_gamma(lam, gamma, kappa) / (2 * (1 - gamma * S_gamma(lam, gamma, kappa)))
+        formula = (
+            gamma
+            * sigma**2
+            * S_gamma(lam, gamma, kappa)
+            / (2 * (1 - gamma * S_gamma(lam, gamma, kappa)))
+        )
         m = risk_flow(lam, gamma, kappa, np.zeros_like(lam), [1e4 / lam.min()], sigma)[0]
         pop.append(abs(0.5 * lam @ m / formula - 1))
     metrics["population_excess_rel"] = max(pop)

@@ -17,8 +17,8 @@ def table_T1(metrics: dict) -> pd.DataFrame:
     for key in sorted(metrics):
         if m := re.match(r"^(?P<dataset>[^/]+)/(?P<variant>V[01])/gamma_c$", key):
             p = f"{m['dataset']}/{m['variant']}"
-            rows.append({"dataset": m["dataset"], "variant": m["variant"],
-                         "gamma_c": metrics[key], "bound_margin_min": metrics[f"{p}/bound_margin_min"],
+            rows.append({"dataset": m["dataset"], "variant": m["variant"], "gamma_c": metrics[key],
+                         "bound_margin_min": metrics[f"{p}/bound_margin_min"],
                          "sgd_rate_rel_error": metrics[f"{p}/sgd_rate_rel_error_max"]})  # fmt: skip
     return pd.DataFrame(rows)
 
@@ -35,7 +35,8 @@ def table_T3(metrics: dict) -> pd.DataFrame:
     for key, value in sorted(metrics.items()):
         if m := re.match(r"^beta=(?P<b>[0-9.]+)/d=(?P<d>\d+)/delta=(?P<delta>[0-9.]+)/slope$", key):
             rows.append({"beta": float(m["b"]), "d": int(m["d"]), "delta": float(m["delta"]),
-                         "slope": value, "predicted": metrics[key.replace("slope", "predicted")]})  # fmt: skip
+                         "slope": value,
+                         "predicted": metrics[key.replace("slope", "predicted")]})  # fmt: skip
     return pd.DataFrame(rows)
 
 
