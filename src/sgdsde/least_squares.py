@@ -344,46 +344,52 @@ def _check(values: np.ndarray, experiment: str, gamma: float, dt: float) -> None
         raise DivergenceError(f"{experiment}: diverged at γ = {gamma:.4g}, Δ = {dt:.3g}")
 
 
+def _record(state, step, record_steps, check) -> np.ndarray:
+    """Iterate ``state ← step(state)``, returning copies at the increasing step counts
+    ``record_steps`` (shape ``(len, …)``); ``check`` runs every CHECK_EVERY steps and at each
+    recorded step, so a diverging run fails before floats overflow."""
+    out, k = [], 0
+    for target in record_steps:
+        while k < target:
+            state = step(state)
+            k += 1
+            if k % CHECK_EVERY == 0:
+                check(state)
+        check(state)
+        out.append(state.copy())
+    return np.array(out)
+
+
 def simulate_training_sde(problem, gamma, kappa, theta0, dt, record_steps, rng, experiment):
     """Euler–Maruyama for the training SDE with factorised noise (§2.6):
     ``θ ← θ − Δ∇L̂(θ) + √(γΔ/n) Xᵀ(r ⊙ P_κξ)``, ξ ~ N(0, I_n) per path, shape (N, d).
 
     ``record_steps``: increasing step counts at which the states are returned, ``(len, N, d)``."""
     X, y, n = problem.X, problem.y, problem.n
-    theta = np.array(theta0, dtype=float)
     scale = np.sqrt(gamma * dt / n)
-    out, step = [], 0
-    for target in record_steps:
-        while step < target:
-            r = theta @ X.T - y
-            xi = rng.standard_normal(r.shape)
-            if kappa:
-                xi -= xi.mean(axis=1, keepdims=True)
-            theta = theta - dt * (r @ X) / n + scale * (r * xi) @ X
-            step += 1
-            if step % CHECK_EVERY == 0:
-                _check(theta, experiment, gamma, dt)
-        _check(theta, experiment, gamma, dt)
-        out.append(theta.copy())
-    return np.array(out)
+
+    def step(theta):
+        r = theta @ X.T - y
+        xi = rng.standard_normal(r.shape)
+        if kappa:
+            xi -= xi.mean(axis=1, keepdims=True)
+        return theta - dt * (r @ X) / n + scale * (r * xi) @ X
+
+    check = lambda v: _check(v, experiment, gamma, dt)  # noqa: E731
+    return _record(np.array(theta0, dtype=float), step, record_steps, check)
 
 
 def simulate_training_sgd(problem, gamma, theta0, record_steps, rng, experiment):
     """Multi-pass SGD ``θ ← θ − γ(⟨θ, x_i⟩ − y_i)x_i``, ``i ~ Unif{1..n}`` (§2.2), (N, d)."""
     X, y = problem.X, problem.y
-    theta = np.array(theta0, dtype=float)
-    out, step = [], 0
-    for target in record_steps:
-        while step < target:
-            i = rng.integers(0, problem.n, size=theta.shape[0])
-            x = X[i]
-            theta = theta - gamma * (np.sum(theta * x, axis=1) - y[i])[:, None] * x
-            step += 1
-            if step % CHECK_EVERY == 0:
-                _check(theta, experiment, gamma, gamma)
-        _check(theta, experiment, gamma, gamma)
-        out.append(theta.copy())
-    return np.array(out)
+
+    def step(theta):
+        i = rng.integers(0, problem.n, size=theta.shape[0])
+        x = X[i]
+        return theta - gamma * (np.sum(theta * x, axis=1) - y[i])[:, None] * x
+
+    check = lambda v: _check(v, experiment, gamma, gamma)  # noqa: E731
+    return _record(np.array(theta0, dtype=float), step, record_steps, check)
 
 
 @dataclass(frozen=True)
@@ -449,18 +455,13 @@ class ScalarTraining:
 
     def simulate(self, eta0, dt, record_steps, rng, experiment):
         """Euler–Maruyama ``η ← η − hηΔ + √(D(η)Δ) ξ`` (the 1-D factorisation; §2.6)."""
-        eta = np.array(eta0, dtype=float)
-        out, step = [], 0
-        for target in record_steps:
-            while step < target:
-                eta = eta - self.h * eta * dt + np.sqrt(self.diffusion(eta) * dt) * \
-                    rng.standard_normal(eta.shape)  # fmt: skip
-                step += 1
-                if step % CHECK_EVERY == 0:
-                    _check(eta, experiment, self.gamma, dt)
-            _check(eta, experiment, self.gamma, dt)
-            out.append(eta.copy())
-        return np.array(out)
+
+        def step(eta):
+            noise = np.sqrt(self.diffusion(eta) * dt) * rng.standard_normal(eta.shape)
+            return eta - self.h * eta * dt + noise
+
+        check = lambda v: _check(v, experiment, self.gamma, dt)  # noqa: E731
+        return _record(np.array(eta0, dtype=float), step, record_steps, check)
 
 
 class PearsonIV:
@@ -517,39 +518,29 @@ def population_covariance(lam, eta, sigma, kappa) -> np.ndarray:
 def simulate_population_sde(lam, sigma, gamma, kappa, eta0, dt, record_steps, rng, experiment):
     """Euler–Maruyama for the Gaussian population SDE in H's eigenbasis (§2.6), η = θ − θ*:
     ``η ← η − ΔHη + √(γΔ)[√(ηᵀHη+σ²) √λ⊙ζ + √c' (λ⊙η) ζ']``."""
-    eta = np.array(eta0, dtype=float)
     sq, cp, scale = np.sqrt(lam), np.sqrt(c_prime(kappa)), np.sqrt(gamma * dt)
-    out, step = [], 0
-    for target in record_steps:
-        while step < target:
-            H_eta = lam * eta
-            amp = np.sqrt(np.sum(eta * H_eta, axis=1, keepdims=True) + sigma**2)
-            zeta = rng.standard_normal(eta.shape)
-            zeta1 = rng.standard_normal((eta.shape[0], 1))
-            eta = eta - dt * H_eta + scale * (amp * sq * zeta + cp * H_eta * zeta1)
-            step += 1
-            if step % CHECK_EVERY == 0:
-                _check(eta, experiment, gamma, dt)
-        _check(eta, experiment, gamma, dt)
-        out.append(eta.copy())
-    return np.array(out)
+
+    def step(eta):
+        H_eta = lam * eta
+        amp = np.sqrt(np.sum(eta * H_eta, axis=1, keepdims=True) + sigma**2)
+        zeta = rng.standard_normal(eta.shape)
+        zeta1 = rng.standard_normal((eta.shape[0], 1))
+        return eta - dt * H_eta + scale * (amp * sq * zeta + cp * H_eta * zeta1)
+
+    check = lambda v: _check(v, experiment, gamma, dt)  # noqa: E731
+    return _record(np.array(eta0, dtype=float), step, record_steps, check)
 
 
 def simulate_online_sgd(lam, sigma, gamma, eta0, record_steps, rng, experiment):
     """Online SGD on fresh samples of the stream ``x ~ N(0, H)``, ``y = ⟨θ*, x⟩ + σε`` (§2.2)."""
-    eta = np.array(eta0, dtype=float)
-    out, step = [], 0
-    for target in record_steps:
-        while step < target:
-            x = rng.standard_normal(eta.shape) * np.sqrt(lam)
-            resid = np.sum(eta * x, axis=1) - sigma * rng.standard_normal(eta.shape[0])
-            eta = eta - gamma * resid[:, None] * x
-            step += 1
-            if step % CHECK_EVERY == 0:
-                _check(eta, experiment, gamma, gamma)
-        _check(eta, experiment, gamma, gamma)
-        out.append(eta.copy())
-    return np.array(out)
+
+    def step(eta):
+        x = rng.standard_normal(eta.shape) * np.sqrt(lam)
+        resid = np.sum(eta * x, axis=1) - sigma * rng.standard_normal(eta.shape[0])
+        return eta - gamma * resid[:, None] * x
+
+    check = lambda v: _check(v, experiment, gamma, gamma)  # noqa: E731
+    return _record(np.array(eta0, dtype=float), step, record_steps, check)
 
 
 def risk_generator(lam: np.ndarray, gamma: float, kappa: int) -> np.ndarray:
