@@ -205,5 +205,18 @@ def least_squares_metrics():
     return [f"results/least_squares/{e}/metrics.json" for e in LEAST_SQUARES_EXPERIMENTS]
 
 
+LEAST_SQUARES_FIGURE_TABLES = {
+    "E1": ["table"], "E2": ["table"], "E3": ["table"], "E4": ["table"], "E5": ["table", "mc"],
+    "E6": ["table", "survival", "alpha_curve", "moments"], "E7": ["table"], "E8": ["table"],
+    "E9": ["histogram"],
+}  # fmt: skip
+
+
+def least_squares_figure_tables():
+    """The parquet tables the figure notebook reads."""
+    return [f"results/least_squares/{e}/{name}.parquet"
+            for e, names in LEAST_SQUARES_FIGURE_TABLES.items() for name in names]  # fmt: skip
+
+
 def least_squares_figures(first=1, last=10):
     return paper_figures("least_squares", first, last)

@@ -32,7 +32,7 @@ rule least_squares_experiment:
         table="results/least_squares/{experiment}/table.parquet",
         metrics="results/least_squares/{experiment}/metrics.json",
     wildcard_constraints:
-        experiment="E1|E2|E3|E4|E5|E6|E7|E8|E9|E10",
+        experiment="E2|E3|E4|E7|E8|E10",
     params:
         cfg=least_squares_params,
         out=subpath(output.metrics, parent=True),
@@ -51,10 +51,50 @@ rule least_squares_experiment:
         " --out {params.out} > {log} 2>&1"
 
 
+use rule least_squares_experiment as least_squares_E1 with:
+    output:
+        table="results/least_squares/{experiment}/table.parquet",
+        rates="results/least_squares/{experiment}/rates.parquet",
+        metrics="results/least_squares/{experiment}/metrics.json",
+    wildcard_constraints:
+        experiment="E1",
+
+
+use rule least_squares_experiment as least_squares_E5 with:
+    output:
+        table="results/least_squares/{experiment}/table.parquet",
+        mc="results/least_squares/{experiment}/mc.parquet",
+        metrics="results/least_squares/{experiment}/metrics.json",
+    wildcard_constraints:
+        experiment="E5",
+
+
+use rule least_squares_experiment as least_squares_E6 with:
+    output:
+        table="results/least_squares/{experiment}/table.parquet",
+        survival="results/least_squares/{experiment}/survival.parquet",
+        alpha_curve="results/least_squares/{experiment}/alpha_curve.parquet",
+        moments="results/least_squares/{experiment}/moments.parquet",
+        metrics="results/least_squares/{experiment}/metrics.json",
+    wildcard_constraints:
+        experiment="E6",
+
+
+use rule least_squares_experiment as least_squares_E9 with:
+    output:
+        table="results/least_squares/{experiment}/table.parquet",
+        histogram="results/least_squares/{experiment}/histogram.parquet",
+        kesten="results/least_squares/{experiment}/kesten.parquet",
+        metrics="results/least_squares/{experiment}/metrics.json",
+    wildcard_constraints:
+        experiment="E9",
+
+
 rule least_squares_figures_F1_F10:
     input:
         notebook="notebooks/least_squares_F1_F10.py",
         code=library_sources("figures"),
+        tables=least_squares_figure_tables(),
         metrics=least_squares_metrics(),
     output:
         notebook="results/notebooks/least_squares_F1_F10.ipynb",
