@@ -145,7 +145,7 @@ def run_E1(cfg: dict, seed: int) -> ExperimentResult:
                 metrics.update({f"{name}/{v}/{frac}/{k}": x for k, x in m.items()})
                 gaps.append(m["jensen_gap"])
             metrics[f"{name}/{v}/gamma_c"] = gc
-            metrics[f"{name}/{v}/rho2_at_gamma_c"] = l2_rate(ops, gc, kappa)
+            metrics[f"{name}/{v}/rho2_at_gamma_c"] = abs(l2_rate(ops, gc, kappa))
             metrics[f"{name}/{v}/bound_margin_min"] = min(bound_margin)
             metrics[f"{name}/{v}/sgd_rate_rel_error_max"] = max(sgd_err)
             metrics[f"{name}/{v}/jensen_gap_increments_min"] = float(np.diff(gaps).min())
