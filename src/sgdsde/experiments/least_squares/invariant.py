@@ -90,6 +90,9 @@ def run_E3(cfg: dict, seed: int) -> ExperimentResult:
     tables, metrics = [], {}
     worst = {
         "ratio": [],
+        "ratio_light": [],
+        "rate_over_lo": [],
+        "rate_over_mu": [],
         "position": [],
         "gelbrich": [],
         "unique": [],
@@ -125,13 +128,20 @@ def run_E3(cfg: dict, seed: int) -> ExperimentResult:
                     continue
                 ratio = table["w2"] / (1.1 * table["coupling_bound"] + 3 * floor.mean)
                 worst["ratio"].append(float(ratio.max()))
+                if alpha >= e["light_tail_alpha"]:
+                    worst["ratio_light"].append(float(ratio.max()))
                 lo, hi = 0.9 * (2 * model.h - gamma * model.A) / 2, 1.1 * model.h
                 rate, pos = _rate_position(table["t"].to_numpy(), table["w2"].to_numpy(),
                                            floor.mean, lo, hi)  # fmt: skip
                 metrics[f"{v}/{alpha}/{start}/w2_rate"] = rate
                 worst["position"].append(pos)
+                if alpha >= e["light_tail_alpha"]:
+                    worst["rate_over_lo"].append(rate / lo)
+                    worst["rate_over_mu"].append(rate / model.h)
+                # one W₂ estimate's SE is the floor's spread over repeats, not the SE of its mean
+                se_one = floor.se * np.sqrt(e["floor_repeats"])
                 worst["gelbrich"].append(float((table["gelbrich"] - table["w2"]).max()
-                                               - 3 * floor.se))  # fmt: skip
+                                               - 3 * se_one))  # fmt: skip
             pairs = [("minus", "plus"), ("minus", "stationary"), ("plus", "stationary")]
             w1 = max(wass.wasserstein_1d(finals[a], finals[b], 1) for a, b in pairs)
             worst["unique"].append(w1
@@ -150,6 +160,9 @@ def run_E3(cfg: dict, seed: int) -> ExperimentResult:
             metrics[f"{v}/{alpha}/floor"], metrics[f"{v}/{alpha}/floor_se"] = floor.mean, floor.se
             metrics[f"{v}/{alpha}/gamma"] = gamma
     metrics["w2_over_bound_max"] = max(worst["ratio"])
+    metrics["light/w2_over_bound_max"] = max(worst["ratio_light"])
+    metrics["light/rate_over_coupling_rate_min"] = min(worst["rate_over_lo"])
+    metrics["light/rate_over_mu_max"] = max(worst["rate_over_mu"])
     finite = [p for p in worst["position"] if np.isfinite(p)]
     metrics["rate_position_worst"] = float(max(finite, key=lambda p: abs(p - 0.5)))
     metrics["rate_fits"] = len(finite)

