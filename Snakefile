@@ -27,6 +27,7 @@ include: "rules/common.smk"
 include: "rules/momentum_approx.smk"
 include: "rules/marginal_momentum.smk"
 include: "rules/adaptive_sde.smk"
+include: "rules/least_squares.smk"
 include: "rules/claims.smk"
 include: "rules/paper.smk"
 
@@ -40,6 +41,8 @@ rule all:
         marginal_momentum_targets(),
         adaptive_sde_figures(),
         rules.adaptive_sde_tables.output,
+        least_squares_figures(),
+        rules.least_squares_tables.output,
         "results/provenance.json",
         report_pdf(),
 

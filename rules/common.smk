@@ -98,6 +98,7 @@ def claims_inputs():
         momentum_approx_metrics("E1", *MOMENTUM_APPROX_EXPERIMENTS)
         + marginal_momentum_metrics()
         + adaptive_sde_results("metrics.json")
+        + least_squares_metrics()
     )
 
 
@@ -265,3 +266,71 @@ def adaptive_sde_results(filename, monte_carlo=False):
 
 def adaptive_sde_figures():
     return paper_figures("adaptive_sde", 1, 5)
+
+
+# ---- least_squares
+LEAST_SQUARES_EXPERIMENTS = ["E1", "E2", "E3", "E4", "E5", "E6", "E7", "E8", "E9", "E10"]
+
+
+def _least_squares_datasets(experiment):
+    """The datasets one experiment reads: every dataset name in its config section."""
+    ls = config["least_squares"]
+    names = set(ls["datasets"])
+    found = set()
+
+    def walk(value):
+        if isinstance(value, str) and value in names:
+            found.add(value)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v)
+        elif isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+
+    walk(ls[experiment])
+    return sorted(found)
+
+
+def least_squares_data_inputs(wildcards):
+    return [f"results/least_squares/data/{name}.npz"
+            for name in _least_squares_datasets(wildcards.experiment)]  # fmt: skip
+
+
+def least_squares_dataset_params(wildcards):
+    """One dataset's section and the seed (its hash goes into the file's metadata)."""
+    ls = config["least_squares"]
+    return json.dumps({"seed": config["seed"], "dataset": ls["datasets"][wildcards.dataset]},
+                      sort_keys=True)  # fmt: skip
+
+
+def least_squares_params(wildcards):
+    """One experiment's section, the seed, the noise variants, and only the datasets it reads
+    (their sections, to check the files' hashes, and their paths)."""
+    ls, name = config["least_squares"], wildcards.experiment
+    used = _least_squares_datasets(name)
+    cfg = {"seed": config["seed"], "noise_variants": ls["noise_variants"], name: ls[name],
+           "datasets": {d: ls["datasets"][d] for d in used},
+           "data": {d: f"results/least_squares/data/{d}.npz" for d in used}}  # fmt: skip
+    return json.dumps(cfg, sort_keys=True)
+
+
+def least_squares_metrics():
+    return [f"results/least_squares/{e}/metrics.json" for e in LEAST_SQUARES_EXPERIMENTS]
+
+
+LEAST_SQUARES_FIGURE_TABLES = {
+    "E1": ["table"], "E2": ["table"], "E3": ["table"], "E4": ["table"], "E5": ["table", "mc"],
+    "E6": ["table", "survival", "alpha_curve", "moments"], "E7": ["table"], "E8": ["table"],
+    "E9": ["histogram"],
+}  # fmt: skip
+
+
+def least_squares_figure_tables():
+    """The parquet tables the figure notebook reads."""
+    return [f"results/least_squares/{e}/{name}.parquet"
+            for e, names in LEAST_SQUARES_FIGURE_TABLES.items() for name in names]  # fmt: skip
+
+
+def least_squares_figures(first=1, last=10):
+    return paper_figures("least_squares", first, last)

@@ -38,6 +38,8 @@ rule paper:
         marginal_momentum_figures=paper_figures("marginal_momentum", 1, 6),
         adaptive_sde_tables=rules.adaptive_sde_tables.output.tex,
         adaptive_sde_figures=adaptive_sde_figures(),
+        least_squares_tables=rules.least_squares_tables.output.tex,
+        least_squares_figures=least_squares_figures(),
         provenance=rules.provenance.output.tex,
     output:
         pdf="results/paper/reproduction.pdf",

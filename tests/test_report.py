@@ -78,8 +78,8 @@ def test_html_report_shows_every_figure(quick_run, tmp_path):
     run = snakemake(workdir, *QUICK, "--report", "results/report.html")
     assert run.returncode == 0, run.stderr[-3000:]
     html = (workdir / "results" / "report.html").read_text()
-    images = dict(re.findall(r"filename=(F\d)\.png;base64,([A-Za-z0-9+/=]+)", html))
-    assert sorted(images) == [f"F{i}" for i in range(1, 9)]
+    images = dict(re.findall(r"filename=(F\d+)\.png;base64,([A-Za-z0-9+/=]+)", html))
+    assert {f"F{i}" for i in range(1, 9)} <= set(images)  # papers share the names F1, F2, …
     for name, data in images.items():
         assert _not_blank(base64.b64decode(data)), f"{name} is broken or blank"
     for caption in ("Supports the claims", "claims ledger", "Provenance of these results"):

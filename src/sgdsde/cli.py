@@ -88,6 +88,14 @@ def _provenance(args: argparse.Namespace) -> None:
     write_text(Path(args.tex), provenance.latex_macros(record))
 
 
+def _data(args: argparse.Namespace) -> None:
+    """``data <paper>.<dataset>``: the paper's ``generate(name, section, seed, out)``."""
+    paper, name = args.dataset.split(".", 1)
+    cfg = json.loads(args.params)
+    module = import_module(f"sgdsde.experiments.{paper}.common")
+    module.generate(name, cfg["dataset"], cfg["seed"], args.out)
+
+
 def _summary(args: argparse.Namespace) -> None:
     from sgdsde import claims as ledger
 
@@ -146,6 +154,11 @@ def main(argv: list[str] | None = None) -> int:
                     help="Snakemake benchmark directories of workflow runs, e.g. "
                          "quick=results/benchmarks")  # fmt: skip
     bn.set_defaults(func=_bench)
+    da = sub.add_parser("data", help="write one versioned dataset, e.g. least_squares.D1")
+    da.add_argument("dataset")
+    da.add_argument("--params", required=True, help='JSON {"seed": …, "dataset": {…}}')
+    da.add_argument("--out", required=True, help="the .npz file")
+    da.set_defaults(func=_data)
     sm = sub.add_parser("summary", help="print the per-paper summary of a claims.csv")
 
     sm.add_argument("csv")

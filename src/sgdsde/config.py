@@ -125,6 +125,8 @@ def check_config(config: dict) -> None:
         _check_marginal_momentum(config)
     if "adaptive_sde" in config:
         _check_adaptive_sde(config["adaptive_sde"])
+    if "least_squares" in config:
+        _check_least_squares(config)
 
 
 # ---- marginal_momentum
@@ -269,3 +271,50 @@ def _check_adaptive_sde(a: dict) -> None:
         _fail("adaptive_sde.E9.srsr.kappas", "each κ must be twice the previous (paired chains)")
     if e9["c"] * kappas.max() * 2.0 ** -e9["srsr"]["tau0_exponent"] >= 1:
         _fail("adaptive_sde.E9.srsr.kappas", "c·κ·η0² ≥ 1 at the largest κ")
+
+
+# ---- least_squares
+def _check_least_squares(cfg: dict) -> None:
+    """2407.02322: dataset references, dataset shapes, ordered horizons (spec §2–3)."""
+    ls = cfg["least_squares"]
+    datasets = ls["datasets"]
+    for name, d in datasets.items():
+        key = f"least_squares.datasets.{name}"
+        spec = d["spectrum"]
+        if ("values" in spec) == ("power" in spec or "d" in spec):
+            _fail(f"{key}.spectrum", "give either values, or power and d")
+        dim = len(spec["values"]) if "values" in spec else spec.get("d", 0)
+        if d["kind"] == "training":
+            for field in ("n", "theta_true", "noise"):
+                if field not in d:
+                    _fail(f"{key}.{field}", "is required for a training dataset")
+            if isinstance(d["theta_true"], list) and len(d["theta_true"]) != dim:
+                _fail(f"{key}.theta_true", f"has length {len(d['theta_true'])}, spectrum d = {dim}")
+        elif "sigma" not in d or "stream_samples" not in d:
+            _fail(key, "a population dataset needs sigma and stream_samples")
+    kinds = {"E1": "training", "E3": "training", "E5": "training", "E6": "training",
+             "E7": "training", "E9": "training"}  # fmt: skip
+    for exp in ("E1", "E2", "E3", "E4", "E5", "E6", "E7", "E9", "E10"):
+        section = ls[exp]
+        refs = [(f, v) for f, v in section.items() if f.endswith(("dataset", "datasets"))
+                or f in ("population", "training", "tail_dataset")]  # fmt: skip
+        refs += [("isotropic.datasets", section["isotropic"]["datasets"])] if exp == "E6" else []
+        for field, value in refs:
+            _check_names(value if isinstance(value, list) else [value], datasets,
+                         f"least_squares.{exp}.{field}")  # fmt: skip
+        if (
+            exp in kinds
+            and "dataset" in section
+            and datasets[section["dataset"]]["kind"] != kinds[exp]
+        ):
+            _fail(f"least_squares.{exp}.dataset", f"must be a {kinds[exp]} dataset")
+    if ls["E3"]["final_horizon"] <= ls["E3"]["horizon"]:
+        _fail("least_squares.E3.final_horizon", "must exceed least_squares.E3.horizon")
+    for exp in ("E4",):
+        t0, t1 = ls[exp]["nonparametric"]["t_range"]
+        if t0 >= t1:
+            _fail(f"least_squares.{exp}.nonparametric.t_range", "must be increasing")
+    if ls["E8"]["t_fit"][0] >= ls["E8"]["t_fit"][1]:
+        _fail("least_squares.E8.t_fit", "must be increasing")
+    if datasets[ls["E3"]["dataset"]]["spectrum"].get("values", [0, 0]).__len__() != 1:
+        _fail("least_squares.E3.dataset", "E3 (Pearson IV law) needs a d = 1 dataset")

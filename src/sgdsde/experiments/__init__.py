@@ -12,7 +12,7 @@ from importlib import import_module
 
 import pandas as pd
 
-PAPERS = ("momentum_approx", "marginal_momentum", "adaptive_sde")
+PAPERS = ("momentum_approx", "marginal_momentum", "adaptive_sde", "least_squares")
 
 
 @dataclass
