@@ -19,6 +19,21 @@ def _load(name):
     return yaml.safe_load((REPO / "config" / name).read_text())
 
 
+def assert_schema_error(config, named):
+    """The JSON schema rejects ``config`` with a message naming ``named``."""
+    with pytest.raises(WorkflowError) as err:
+        validate(config, SCHEMA)
+    assert named in str(err.value)
+
+
+def assert_config_error(config, named):
+    """``config`` passes the schema and the cross-field checks reject it, naming ``named``."""
+    validate(config, SCHEMA)
+    with pytest.raises(ConfigError) as err:
+        check_config(config)
+    assert named in str(err.value)
+
+
 @pytest.fixture
 def config():
     return copy.deepcopy(_load("config.yaml"))
@@ -49,9 +64,7 @@ def test_default_and_quick_configs_are_valid(config):
 )  # fmt: skip
 def test_schema_errors_name_the_key(config, edit, named):
     edit(config)
-    with pytest.raises(WorkflowError) as err:
-        validate(config, SCHEMA)
-    assert named in str(err.value)
+    assert_schema_error(config, named)
 
 
 @pytest.mark.parametrize(
@@ -81,10 +94,7 @@ def test_schema_errors_name_the_key(config, edit, named):
 )  # fmt: skip
 def test_cross_field_errors_name_the_key(config, edit, named):
     edit(config["momentum_approx"])
-    validate(config, SCHEMA)
-    with pytest.raises(ConfigError) as err:
-        check_config(config)
-    assert named in str(err.value)
+    assert_config_error(config, named)
 
 
 def test_snakemake_refuses_a_bad_config_before_any_job(tmp_path):

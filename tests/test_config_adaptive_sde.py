@@ -6,12 +6,11 @@ from __future__ import annotations
 import copy
 
 import pytest
-from snakemake.exceptions import WorkflowError
 from snakemake.utils import update_config, validate
 
-from sgdsde.config import ConfigError, check_config
+from sgdsde.config import check_config
 
-from .test_config import SCHEMA, _load
+from .test_config import SCHEMA, _load, assert_config_error, assert_schema_error
 
 
 @pytest.fixture
@@ -45,9 +44,7 @@ def test_check_config_without_the_section(config):
 )  # fmt: skip
 def test_schema_errors_name_the_key(config, edit, named):
     edit(config["adaptive_sde"])
-    with pytest.raises(WorkflowError) as err:
-        validate(config, SCHEMA)
-    assert named in str(err.value)
+    assert_schema_error(config, named)
 
 
 @pytest.mark.parametrize(
@@ -73,7 +70,4 @@ def test_schema_errors_name_the_key(config, edit, named):
 )  # fmt: skip
 def test_cross_field_errors_name_the_key(config, edit, named):
     edit(config["adaptive_sde"])
-    validate(config, SCHEMA)
-    with pytest.raises(ConfigError) as err:
-        check_config(config)
-    assert named in str(err.value)
+    assert_config_error(config, named)
