@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import time
 from pathlib import Path
 
@@ -18,6 +19,12 @@ CLAIM_MANIFESTS = sorted((REPO / "config" / "claims").glob("*.yaml"))
 @pytest.fixture(scope="session")
 def default_config() -> dict:
     return yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+
+
+@pytest.fixture
+def config(default_config) -> dict:
+    """A fresh copy of the default config, for tests that edit it."""
+    return copy.deepcopy(default_config)
 
 
 @pytest.fixture(scope="session")

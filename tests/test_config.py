@@ -1,7 +1,5 @@
 """A bad config fails before any job runs, with a message naming the key."""
 
-import copy
-
 import pytest
 import yaml
 from snakemake.exceptions import WorkflowError
@@ -32,11 +30,6 @@ def assert_config_error(config, named):
     with pytest.raises(ConfigError) as err:
         check_config(config)
     assert named in str(err.value)
-
-
-@pytest.fixture
-def config():
-    return copy.deepcopy(_load("config.yaml"))
 
 
 def test_default_and_quick_configs_are_valid(config):

@@ -3,19 +3,12 @@ key; other papers' configs are unaffected when the section is absent."""
 
 from __future__ import annotations
 
-import copy
-
 import pytest
 from snakemake.utils import update_config, validate
 
 from sgdsde.config import check_config
 
 from .test_config import SCHEMA, _load, assert_config_error, assert_schema_error
-
-
-@pytest.fixture
-def config():
-    return copy.deepcopy(_load("config.yaml"))
 
 
 def test_quick_overrides_merge_into_adaptive_sde(config):

@@ -1,17 +1,10 @@
 """least_squares config: a bad key, type, range or reference fails before any job, naming it."""
 
-import copy
-
 import pytest
 
 from sgdsde.config import check_config
 
-from .test_config import _load, assert_config_error, assert_schema_error
-
-
-@pytest.fixture
-def config():
-    return copy.deepcopy(_load("config.yaml"))
+from .test_config import assert_config_error, assert_schema_error
 
 
 @pytest.mark.parametrize(

@@ -1,19 +1,12 @@
 """A bad marginal_momentum config fails before any job, naming the key (schema + cross-field
 checks of sgdsde.config._check_marginal_momentum)."""
 
-import copy
-
 import pytest
 from snakemake.utils import update_config, validate
 
 from sgdsde.config import check_config
 
 from .test_config import SCHEMA, _load, assert_config_error, assert_schema_error
-
-
-@pytest.fixture
-def config():
-    return copy.deepcopy(_load("config.yaml"))
 
 
 def test_quick_overrides_stay_valid(config):
