@@ -102,7 +102,7 @@ def test_adam_sde_gamma_matches_discrete_indexing(problem):
 
 def test_bridge_increments_sum_and_variance(rng):
     z = rng.standard_normal((20_000, 2))
-    inc = bridge_increments(z, 0.25, 8, rng)
+    inc = bridge_increments(z, 0.25, rng.standard_normal((8, *z.shape)))
     assert np.allclose(inc.sum(axis=0), 0.5 * z)
     # each increment is N(0, τ/K) and independent of the others
     assert np.isclose(inc[3].var(), 0.25 / 8, rtol=0.03)
@@ -217,7 +217,8 @@ def _coupled(problem, models, tau=0.125, n=2000, seed=3, **kw):
     disc = RMSprop(problem, 0.5, 1e-6)
     eqs = {m: rmsprop_equation(problem, m, tau, 0.5, 1e-6) for m in models}
     X0 = stack(THETA0, (A @ THETA0) ** 2 + problem.diag_Sigma)
-    return coupled_weak_errors(disc, eqs, X0, tau, 1.0, 0, 8, n, np.random.default_rng(seed), **kw)
+    generators = [np.random.default_rng([seed, b]) for b in range(2)]
+    return coupled_weak_errors(disc, eqs, X0, tau, 1.0, 0, 8, generators, n // 2, **kw)
 
 
 def test_coupled_engine_deterministic_limit():
@@ -258,8 +259,8 @@ def test_divergence_names_experiment_and_step():
     disc = RMSprop(problem, 0.5, 1e-6)
     bad = {"sde2": rmsprop_equation(problem, "sde2", 0.5, 0.5, 1e-6, c_reg=0.0, regulariser="none")}
     with pytest.raises(DivergenceError, match=r"adaptive_sde.E4: .*τ = 0.5"):
-        coupled_weak_errors(disc, bad, stack(np.ones(2), np.full(2, 1e-3)), 0.5, 4.0, 0, 2, 200,
-                            np.random.default_rng(0), label="adaptive_sde.E4")  # fmt: skip
+        coupled_weak_errors(disc, bad, stack(np.ones(2), np.full(2, 1e-3)), 0.5, 4.0, 0, 2,
+                            [np.random.default_rng(0)], 200, label="adaptive_sde.E4")  # fmt: skip
 
 
 def test_hessian_from_eigenvalues_and_problem_resolution():

@@ -16,7 +16,7 @@ def test_quick_overrides_merge_into_adaptive_sde(config):
     validate(config, SCHEMA)
     check_config(config)
     mc = config["adaptive_sde"]["E4"]["mc"]
-    assert mc["chunk_paths"] == 4000 and mc["em_dt_over_tau2"] == 1.0  # deep merge
+    assert mc["paths_per_block"] == 500 and mc["em_dt_over_tau2"] == 1.0  # deep merge
 
 
 def test_check_config_without_the_section(config):

@@ -37,3 +37,22 @@ def test_chunk_size_changes_no_bit(default_config, experiment):
         cfg[experiment]["mc"]["blocks_per_chunk"] = blocks_per_chunk
         tables.append(EXPERIMENTS[experiment](copy.deepcopy(cfg), 5).tables["table"])
     assert tables[0].equals(tables[1])
+
+
+@pytest.mark.parametrize("experiment", ["E4", "E6"])
+def test_adaptive_sde_blocks_per_chunk_changes_no_bit(default_config, experiment):
+    from sgdsde.experiments.adaptive_sde import EXPERIMENTS
+    from sgdsde.experiments.adaptive_sde.common import resolve_problems
+
+    section = default_config["adaptive_sde"]
+    cfg = resolve_problems(copy.deepcopy(section[experiment]), section["problems"])
+    cfg["ladder"] = [2, 3]
+    cfg["mc"] |= {"n_paths": 400, "paths_per_block": 100}
+    tables = []
+    for blocks_per_chunk in (1, 3):
+        cfg["mc"]["blocks_per_chunk"] = blocks_per_chunk
+        result = EXPERIMENTS[experiment]({experiment: copy.deepcopy(cfg)}, 5)
+        tables.append(result.tables)
+    assert tables[0].keys() == tables[1].keys()
+    for name, table in tables[0].items():
+        assert table.equals(tables[1][name]), name

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sgdsde.checks import DivergenceError
+from sgdsde.linalg import matvec
 
 REGIMES = ("ballistic", "batch_equivalent")
 
@@ -60,15 +61,15 @@ class GaussianDataQuadratic:
 
     def grad(self, theta: np.ndarray) -> np.ndarray:
         """``∇f(θ) = Aθ`` row-wise."""
-        return theta @ self.A.T
+        return matvec(self.A, theta)
 
     def hvp(self, x: np.ndarray) -> np.ndarray:
         """``H x = A x`` row-wise."""
-        return x @ self.A.T
+        return matvec(self.A, x)
 
     def noise(self, z: np.ndarray) -> np.ndarray:
         """``ξ = Σ^{1/2} z`` for standard normals z (the coupling convention of §5.1)."""
-        return z @ self.sqrt_Sigma.T
+        return matvec(self.sqrt_Sigma, z)
 
 
 @dataclass(frozen=True)
@@ -318,7 +319,7 @@ class RMSpropEquation:
                 out[:, 1] = (np.sqrt(tau) if ballistic else tau) * 2 * c * gr * xi
             keep_w2 = s.w2 and not (ballistic and _has(s, "code"))
             if keep_w2 and dW2 is not None:
-                out[:, 1] += np.sqrt(tau) * c * (dW2 @ p.sqrt_M.T)
+                out[:, 1] += np.sqrt(tau) * c * matvec(p.sqrt_M, dW2)
         return out
 
     def uses_w2(self) -> bool:
@@ -416,7 +417,7 @@ class AdamEquation:
                     sign * (np.sqrt(tau) if ballistic else tau) * 2 * c2 * p.grad(theta) * xi
                 )
             if s.w2 and dW2 is not None:
-                out[:, 2] += np.sqrt(tau) * c2 * (dW2 @ p.sqrt_M.T)
+                out[:, 2] += np.sqrt(tau) * c2 * matvec(p.sqrt_M, dW2)
         return out
 
     def uses_w2(self) -> bool:
@@ -473,11 +474,25 @@ def rk4_drift(model, X0: np.ndarray, t0: float, T: float, dt: float) -> np.ndarr
     return X
 
 
-def bridge_increments(z: np.ndarray, tau: float, K: int, gen) -> np.ndarray:
+def bridge_increments(z: np.ndarray, tau: float, normals: np.ndarray) -> np.ndarray:
     """K i.i.d. ``N(0, τ/K)`` increments ``(K, n, d)`` summing to ``√τ z`` (Brownian bridge,
-    spec §5.1): the deviations from the mean of i.i.d. Gaussians are independent of their sum."""
-    inc = gen.standard_normal((K, *z.shape)) * np.sqrt(tau / K)
+    spec §5.1), built from K independent standard normals ``(K, n, d)``: the deviations from
+    the mean of i.i.d. Gaussians are independent of their sum."""
+    K = normals.shape[0]
+    inc = normals * np.sqrt(tau / K)
     return inc - inc.mean(axis=0, keepdims=True) + (np.sqrt(tau) * z / K)[None]
+
+
+def block_normals(generators, paths_per_block: int, lead: tuple = (), d: int = 1) -> np.ndarray:
+    """Standard normals ``(*lead, n, d)`` for ``n = len(generators)·paths_per_block`` paths,
+    seed block b filling paths ``b·paths_per_block …`` from its own stream: a path's numbers
+    depend on its block's stream only, not on how many blocks are simulated together."""
+    out = np.empty((*lead, len(generators) * paths_per_block, d))
+    for b, gen in enumerate(generators):
+        out[..., b * paths_per_block : (b + 1) * paths_per_block, :] = gen.standard_normal(
+            (*lead, paths_per_block, d)
+        )
+    return out
 
 
 # ------------------------------------------------------------------------- test functions (§3.3)
@@ -510,7 +525,9 @@ class CoupledRun:
     over the antithetic pair); ``cv`` the control variates at T (:func:`control_variates`);
     ``sums[g][model]`` the
     per-grid-time sums of ``g(disc) − g(model)`` and of its square, and of ``g(disc)``,
-    ``g(model)``; ``active[model]`` the number of (path, substep) pairs where φ was active."""
+    ``g(model)`` per seed block, ``(n_blocks, 4, n_times)``, so that chunks merge by
+    concatenation and the totals are summed once in block order; ``active[model]`` the number
+    of (path, substep) pairs where φ was active."""
 
     times: np.ndarray
     terminal: dict
@@ -521,13 +538,16 @@ class CoupledRun:
 
 
 def coupled_weak_errors(disc, models: dict, X0: np.ndarray, tau: float, T: float, skip: int,
-                        K: int, n_paths: int, gen, antithetic: bool = True,
+                        K: int, generators: list, paths_per_block: int, antithetic: bool = True,
                         independent_v_noise: bool = False,
                         label: str = "") -> CoupledRun:  # fmt: skip
     """Drive ``disc`` (RMSprop or Adam) and every model with the same noise (spec §5):
 
     * ``skip`` noise-free discrete steps, then every model starts from the common state at
       ``t = skip·τ``;
+    * the paths are ``len(generators)`` seed blocks of ``paths_per_block`` paths, block b
+      drawing from ``generators[b]`` only (:func:`block_normals`), so every per-path value is
+      the same however the blocks are grouped into calls;
     * step n: ``z_n ~ N(0, I)``, ``ξ_n = Σ^{1/2} z_n``; each model takes K Euler–Maruyama substeps
       ``dt = τ/K`` with W1 increments bridged to ``√τ z_n`` and W2 independent, antithetic
       (each model path is run with ``±W2`` and the test functions averaged);
@@ -539,6 +559,8 @@ def coupled_weak_errors(disc, models: dict, X0: np.ndarray, tau: float, T: float
     start). Raises :class:`DivergenceError` if a state becomes non-finite."""
     p = disc.problem
     d, n_steps = p.d, round(T / tau)
+    n_blocks = len(generators)
+    n_paths = n_blocks * paths_per_block
     X = np.broadcast_to(np.asarray(X0, dtype=float), (1, disc.n_vars, d)).copy()
     for n in range(skip):
         X = disc.step(X, n, np.zeros((1, d)), tau)
@@ -567,21 +589,26 @@ def coupled_weak_errors(disc, models: dict, X0: np.ndarray, tau: float, T: float
             for g, val in g_mod.items():
                 val = per_path(val)
                 diff = g_disc[g] - val
-                s = sums.setdefault(g, {}).setdefault(name, np.zeros((4, len(times))))
-                s[:, i] += [diff.sum(), (diff * diff).sum(), g_disc[g].sum(), val.sum()]
+                s = sums.setdefault(g, {}).setdefault(name, np.zeros((n_blocks, 4, len(times))))
+                for j, term in enumerate((diff, diff * diff, g_disc[g], val)):
+                    s[:, j, i] = term.reshape(n_blocks, paths_per_block).sum(axis=1)
 
     record(0)
     for i, n in enumerate(range(skip, n_steps), start=1):
-        z = gen.standard_normal((n_paths, d))
+        z = block_normals(generators, paths_per_block, d=d)
         xi = p.noise(z)
-        xi_v = p.noise(gen.standard_normal((n_paths, d))) if independent_v_noise else None
+        xi_v = (
+            p.noise(block_normals(generators, paths_per_block, d=d))
+            if independent_v_noise
+            else None
+        )
         X = disc.step(X, n, xi, tau, xi_v=xi_v)
         cv = (1 - r * tau) * cv + r * tau * ((xi if xi_v is None else xi_v) ** 2 - p.diag_Sigma)
         P = (1 - r * tau) ** 2 * P + (r * tau) ** 2 * p.M
-        inc = bridge_increments(z, tau, K, gen)
-        w2 = gen.standard_normal((K, n_paths, d)) * np.sqrt(tau / K)
+        inc = bridge_increments(z, tau, block_normals(generators, paths_per_block, (K,), d))
+        w2 = block_normals(generators, paths_per_block, (K,), d) * np.sqrt(tau / K)
         for k in range(K):
-            cv2 = (1 - r * tau / K) * cv2 + np.sqrt(tau) * r * (w2[k] @ p.sqrt_M.T)
+            cv2 = (1 - r * tau / K) * cv2 + np.sqrt(tau) * r * matvec(p.sqrt_M, w2[k])
             P2 = (1 - r * tau / K) ** 2 * P2 + tau * r * r * (tau / K) * p.M
         if antithetic:
             inc, w2 = np.concatenate([inc, inc], axis=1), np.concatenate([w2, -w2], axis=1)

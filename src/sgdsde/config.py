@@ -254,6 +254,8 @@ def _check_adaptive_sde(a: dict) -> None:
         problem = problem_of(c, key)
         taus = _check_adaptive_ladder(c, key, c["T"], c["t0"])
         _check_adaptive_rates(c["optimizer"], f"{key}.optimizer", taus[0])
+        if (n := c["mc"]["n_paths"]) % (block := c["mc"]["paths_per_block"]):
+            _fail(f"{key}.mc.n_paths", f"{n} is not a multiple of paths_per_block = {block}")
         models = c["models"] + c.get("diagnostic", {}).get("models", [])
         if c["optimizer"]["name"] == "rmsprop" and (bad := _ADAM_ONLY_MODELS & set(models)):
             _fail(f"{key}.models", f"{sorted(bad)} are Adam code variants (spec §2.11 rows 3–4)")

@@ -42,11 +42,13 @@ TRAJECTORY = ("theta_sq", "v_sq", "m_sq")
 
 
 def _merge(runs):
-    """Concatenate per-path terminal values and add the trajectory sums of several chunks."""
+    """Concatenate the per-path terminal values and the per-block trajectory sums of several
+    chunks, then sum the blocks once, in block order (the same totals for any chunking)."""
     first = runs[0]
     terminal = {g: {k: np.concatenate([r.terminal[g][k] for r in runs]) for k in vals}
                 for g, vals in first.terminal.items()}  # fmt: skip
-    sums = {g: {k: sum(r.sums[g][k] for r in runs) for k in vals} for g, vals in first.sums.items()}
+    sums = {g: {k: np.concatenate([r.sums[g][k] for r in runs]).sum(axis=0) for k in vals}
+            for g, vals in first.sums.items()}  # fmt: skip
     active = {k: sum(r.active[k] for r in runs) for k in first.active}
     counted = {k: sum(r.counted[k] for r in runs) for k in first.counted}
     return first.times, terminal, np.concatenate([r.cv for r in runs]), sums, active, counted
@@ -63,14 +65,14 @@ def _simulate(c, seed, experiment, i, tau, models, independent_v_noise, tag):
     X0 = initial_state(problem, c["problem"], opt["name"])
     K = max(1, round(1 / (mc["em_dt_over_tau2"] * tau)))
     skip = round(c["t0"] / tau)
-    runs, left, chunk = [], mc["n_paths"], 0
-    while left > 0:
-        n = min(left, mc["chunk_paths"])
-        gen = rng(seed, PAPER, experiment, tag, i, chunk)
-        runs.append(coupled_weak_errors(disc, eqs, X0, tau, c["T"], skip, K, n, gen,
+    block, n_blocks = mc["paths_per_block"], mc["n_paths"] // mc["paths_per_block"]
+    runs = []
+    for first in range(0, n_blocks, mc["blocks_per_chunk"]):
+        blocks = range(first, min(first + mc["blocks_per_chunk"], n_blocks))
+        generators = [rng(seed, PAPER, experiment, tag, i, b) for b in blocks]
+        runs.append(coupled_weak_errors(disc, eqs, X0, tau, c["T"], skip, K, generators, block,
                                         mc["antithetic"], independent_v_noise,
                                         f"{PAPER}.{experiment}"))  # fmt: skip
-        left, chunk = left - n, chunk + 1
     return _merge(runs)
 
 
