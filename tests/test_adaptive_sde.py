@@ -269,3 +269,16 @@ def test_hessian_from_eigenvalues_and_problem_resolution():
     problems = {"main": {"A": A.tolist()}}
     out = resolve_problems({"problem": "main", "adam": {"problem": "main"}, "T": 1}, problems)
     assert out["problem"] == problems["main"] and out["adam"]["problem"] == problems["main"]
+
+
+def test_each_t3_row_reads_its_own_code_variant_against_the_same_start():
+    from sgdsde.adaptive import MODELS
+    from sgdsde.experiments.adaptive_sde.tables import DISCREPANCIES
+
+    rows = {row: (derived, code) for row, _, derived, code, _ in DISCREPANCIES}
+    terms = {"3": "hv", "4": "dt"}  # b1_v's H(∇f ⊙ D) and the dropped time derivative
+    for row, term in terms.items():
+        derived, code = rows[row]
+        variant = code.split("/")[2]
+        assert MODELS[variant].code_terms == {term}, row
+        assert derived.split("/")[:2] == code.split("/")[:2], row

@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 
 from sgdsde.claims import (
+    OUTCOMES,
     PAPERS,
     ClaimError,
     decide,
@@ -12,6 +13,7 @@ from sgdsde.claims import (
     load_manifest,
     load_manifests,
     macro_name,
+    outcome_counts,
     summary,
 )
 
@@ -40,21 +42,44 @@ def test_unfilled_placeholder_in_an_id_is_an_error():
 @pytest.mark.parametrize(
     ("check", "values", "expected", "tolerance", "outcome"),
     [
-        ("within", [1.98, 2.03, 2.01], 2.0, 0.05, (2.03, True)),
-        ("within", [1.98, 2.07], 2.0, 0.05, (2.07, False)),
-        ("at_most", [1e-16, 3e-14], 1e-13, None, (3e-14, True)),
-        ("at_most", 2e-13, 1e-13, None, (2e-13, False)),
-        ("at_least", [2.4, 0.3], 0.1, None, (0.3, True)),
-        ("at_least", 0.05, 0.1, None, (0.05, False)),
+        ("within", [1.98, 2.03, 2.01], 2.0, 0.05, (2.03, "pass")),
+        ("within", [1.98, 2.07], 2.0, 0.05, (2.07, "fail")),
+        ("at_most", [1e-16, 3e-14], 1e-13, None, (3e-14, "pass")),
+        ("at_most", 2e-13, 1e-13, None, (2e-13, "fail")),
+        ("at_least", [2.4, 0.3], 0.1, None, (0.3, "pass")),
+        ("at_least", 0.05, 0.1, None, (0.05, "fail")),
     ],
 )
 def test_decide(check, values, expected, tolerance, outcome):
-    assert decide(check, values, expected, tolerance) == outcome
+    assert decide(check, values, expected, tolerance)[:2] == outcome
 
 
-def test_non_finite_measurement_fails():
-    measured, ok = decide("within", [2.0, np.nan], 2.0, 0.05)
-    assert np.isnan(measured) and not ok
+@pytest.mark.parametrize(
+    ("check", "ci", "status"),
+    [
+        ("within", (0.85, 1.2), "pass"),
+        ("within", (0.65, 1.01), "unresolved"),  # straddles 0.8: the point 0.83 alone passes
+        ("within", (1.35, 1.5), "fail"),
+        ("at_most", (0.25, 0.97), "unresolved"),
+        ("at_most", (0.1, 0.7), "pass"),
+        ("at_least", (0.9, 1.1), "pass"),
+    ],
+)
+def test_a_slope_with_a_confidence_interval_is_judged_on_the_interval(check, ci, status):
+    expected, tolerance = (1.05, 0.25) if check == "within" else (0.8, None)
+    point = sum(ci) / 2
+    assert decide(check, point, expected, tolerance, ci)[1] == status
+
+
+def test_a_straddling_interval_says_which_range_it_straddles():
+    _, status, note = decide("within", 0.83, 1.05, 0.25, (0.647, 1.007))
+    assert status == "unresolved" and note == "95% CI [0.647, 1.01] straddles a bound of [0.8, 1.3]"
+
+
+def test_a_missing_measurement_is_unresolved_not_failed():
+    measured, status, note = decide("within", [2.0, np.nan], 2.0, 0.05)
+    assert np.isnan(measured) and status == "unresolved" and "did not resolve" in note
+    assert decide("within", None, 2.0, 0.05)[1] == "unresolved"
 
 
 def test_evaluate_reports_worst_value_and_missing_metrics_raise():
@@ -66,11 +91,27 @@ def test_evaluate_reports_worst_value_and_missing_metrics_raise():
         evaluate([claim], {("momentum_approx", "E1"): {}})
 
 
-def test_summary_names_what_was_not_reproduced():
-    ledger = pd.DataFrame({"paper": ["p", "p", "q"], "claim_id": ["p.a", "p.b", "q.a"],
-                           "status": ["pass", "fail", "pass"]})  # fmt: skip
-    assert summary(ledger) == ["p: 1/2 claims reproduced (not reproduced: p.b)",
-                               "q: 1/1 claims reproduced"]  # fmt: skip
+def test_evaluate_uses_the_metrics_ci_and_a_failed_finding_deviates():
+    claim = {**BASE, "id": "momentum_approx.E1.x", "metric": "slope"}
+    finding = {**claim, "id": "momentum_approx.E1.y", "kind": "finding"}
+    metrics = {("momentum_approx", "E1"): {"slope": 2.2, "slope_ci": [2.1, 2.3]}}
+    ledger = evaluate([claim, finding], metrics)
+    assert ledger["status"].tolist() == ["fail", "deviates"]
+    assert ledger[["ci_low", "ci_high"]].iloc[0].tolist() == [2.1, 2.3]
+
+
+def test_summary_counts_each_kind_and_status_and_names_failures():
+    ledger = pd.DataFrame({
+        "paper": ["p"] * 6 + ["q"], "claim_id": ["p.a", "p.b", "p.c", "p.d", "p.e", "p.f", "q.a"],
+        "kind": ["claim", "claim", "negative_control", "finding", "identity", "claim", "claim"],
+        "status": ["pass", "fail", "pass", "deviates", "pass", "unresolved", "pass"],
+    })  # fmt: skip
+    assert summary(ledger) == [
+        "p: 1 reproduced, 1 negative controls as predicted, 1 identities hold, "
+        "1 deviations (findings), 1 unresolved, 1 failed [failed: p.b] [unresolved: p.f]",
+        "q: 1 reproduced",
+    ]
+    assert set(outcome_counts(ledger)) == set(OUTCOMES.values())
 
 
 def test_project_manifests_are_valid_and_macro_names_are_unique_letters():
@@ -82,7 +123,7 @@ def test_project_manifests_are_valid_and_macro_names_are_unique_letters():
         "MomentumApproxEOneBSdeTwoGOneTerminal"
     )
     kinds = {c.get("kind", "claim") for c in claims}
-    assert kinds == {"claim", "negative_control"}
+    assert kinds == {"claim", "negative_control", "identity", "finding"}
 
 
 def test_each_manifest_holds_the_claims_of_its_paper():

@@ -256,3 +256,15 @@ def test_monte_carlo_results_do_not_depend_on_the_chunk_size():
             "step_checkpoints": [0, 19], "gap_horizon": 100}  # fmt: skip
     one, two = (run_E0({"E0": {**base, "chunk": chunk}}, 7).metrics for chunk in (10_000, 30_000))
     assert one["rows"] == two["rows"]
+
+
+def test_gap_shrinkage_starts_at_the_first_finite_gap():
+    from sgdsde.experiments.marginal_momentum.analogues import gap_shrinkage
+
+    shrinking = gap_shrinkage(np.array([1.2, 0.6, 0.3]))
+    assert shrinking["abs_log_R_max_increase"] == pytest.approx(-0.3)
+    assert shrinking["abs_log_R_ratio_last_first"] == 0.25
+    # SGD diverged at ℓ = 1: the ratio is measured from ℓ = 2, not against a stand-in for ∞
+    assert gap_shrinkage(np.array([np.inf, 0.8, 0.4]))["abs_log_R_ratio_last_first"] == 0.5
+    assert set(gap_shrinkage(np.array([np.inf, 0.4])).values()) == {None}
+    assert set(gap_shrinkage(np.array([0.4, np.inf])).values()) == {None}

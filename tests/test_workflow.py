@@ -8,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sgdsde.claims import COLUMNS, PAPERS, load_manifests
+from sgdsde.claims import COLUMNS, PAPERS, claimed_range, load_manifests
 
 from .conftest import CLAIM_MANIFESTS
-from .workflow_copy import QUICK, snakemake
+from .workflow_copy import QUICK, assert_no_failed_claim, snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -48,12 +48,20 @@ def test_every_claim_is_in_the_ledger_and_behaves_as_predicted(quick_run):
     assert list(ledger.columns) == COLUMNS
     manifest = load_manifests(CLAIM_MANIFESTS)
     assert sorted(ledger["claim_id"]) == sorted(c["id"] for c in manifest)
-    failed = ledger.loc[ledger["status"] != "pass", "claim_id"].tolist()
-    assert not failed
-    for paper, claims in ledger.groupby("paper"):
-        assert f"{paper}: {len(claims)}/{len(claims)} claims reproduced" in run.stdout
+    assert_no_failed_claim(ledger, run.stdout)
     tex = (workdir / "paper" / "generated" / "claims.tex").read_text()
     assert tex.count(r"\newcommand") == 2 * len(ledger)
+
+
+def test_a_monte_carlo_slope_passes_only_when_its_interval_lies_in_the_claimed_range(quick_run):
+    ledger = pd.read_csv(quick_run[0] / "results" / "claims.csv")
+    slopes = ledger[ledger["metric"].str.endswith(("resolved_slope", "tail_slope"))]
+    assert len(slopes) > 30
+    measured = slopes[slopes["status"] != "unresolved"]
+    assert measured[["ci_low", "ci_high"]].notna().all(axis=None), "a slope without its CI"
+    for row in measured[measured["status"] == "pass"].itertuples():
+        low, high = claimed_range(row.check, row.expected, row.tolerance)
+        assert low <= row.ci_low <= row.ci_high <= high, row.claim_id
 
 
 def test_figures_tables_and_executed_notebook_exist(quick_run):

@@ -36,3 +36,14 @@ def snakemake(workdir: Path, *args: str, timeout: float = 600) -> subprocess.Com
         [sys.executable, "-m", "snakemake", *args],
         cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout,
     )  # fmt: skip
+
+
+def assert_no_failed_claim(rows, stdout: str) -> None:
+    """No claim of ``rows`` (ledger rows of one or more papers) failed, and the run printed
+    each paper's summary line. Deviations and unresolved slopes are outcomes, not failures."""
+    from sgdsde.claims import STATUSES, summary
+
+    assert set(rows["status"]) <= set(STATUSES)
+    assert not (failed := rows.loc[rows["status"] == "fail", "claim_id"].tolist()), failed
+    for line in summary(rows):
+        assert line in stdout

@@ -1,15 +1,26 @@
 """The claims ledger: evaluate every checkable statement against measured metrics.
 
 A manifest per paper (``config/claims/<paper>.yaml``) lists claims. Each names an experiment,
-a metric key of that experiment's ``metrics.json`` and a check:
+a metric key of that experiment's ``metrics.json`` and a check, i.e. a claimed range:
 
 * ``within``:   every measured value lies within ``tolerance`` of ``expected`` (a slope);
 * ``at_most``:  every measured value is ≤ ``expected`` (an error bound);
 * ``at_least``: every measured value is ≥ ``expected`` (a discrepancy that must be O(1)).
 
 A metric may be a list (e.g. the last three pairwise slopes); the ledger then reports the value
-that decides the check (the worst one). ``pass`` means "behaved as the spec predicts": for a
-negative control that is the predicted failure of the thing it controls.
+that decides the check (the worst one). When the experiment also measured ``<metric>_ci``, the
+95 % confidence interval of a Monte-Carlo estimate, the claim is judged on the interval: ``pass``
+if it lies inside the claimed range, ``fail`` if it lies outside, ``unresolved`` if it straddles a
+bound; a metric the error bars could not resolve (missing value) is ``unresolved`` too.
+
+Each claim has a kind, counted apart in the summary:
+
+* ``claim``: a statement an experiment could refute; ``pass`` means it was reproduced;
+* ``negative_control``: the predicted failure of the thing it controls; ``pass`` means as predicted;
+* ``identity``: holds by construction of the code that computes it (kept as a consistency check,
+  never counted as evidence);
+* ``finding``: a published criterion that this project found not to hold: it is evaluated as
+  published, and its failure is shown as ``deviates`` (``pass`` would mean it now holds).
 
 An entry with a ``matrix`` expands into one claim per combination of its values: each
 ``{key}`` of the matrix is substituted into ``id``, ``statement``, ``reference`` and ``metric``.
@@ -31,8 +42,11 @@ from sgdsde.latex import escape, latex_number
 
 COLUMNS = [
     "claim_id", "paper", "reference", "statement", "provenance", "kind",
-    "experiment", "metric", "check", "measured", "expected", "tolerance", "status",
+    "experiment", "metric", "check", "measured", "ci_low", "ci_high", "expected", "tolerance",
+    "status", "note",
 ]  # fmt: skip
+KINDS = ("claim", "negative_control", "identity", "finding")
+STATUSES = ("pass", "fail", "deviates", "unresolved")
 _TEMPLATED = ("id", "statement", "reference", "metric")
 
 
@@ -85,19 +99,40 @@ def load_manifests(paths) -> list[dict]:
     return claims
 
 
-def decide(check: str, values: np.ndarray, expected: float, tolerance: float | None):
-    """``(deciding value, passed)`` for one check on one or more measured values."""
+def claimed_range(check: str, expected: float, tolerance: float | None) -> tuple[float, float]:
+    """The closed interval of values that a check accepts."""
+    if check == "within":
+        return expected - tolerance, expected + tolerance
+    if check == "at_most":
+        return -np.inf, expected
+    if check == "at_least":
+        return expected, np.inf
+    raise ClaimError(f"unknown check {check!r}")
+
+
+def decide(check: str, values, expected: float, tolerance: float | None, ci=None):
+    """``(deciding value, status, note)`` of one check on one or more measured values, and on
+    the confidence interval ``ci = (low, high)`` of a single value if it was measured."""
+    low, high = claimed_range(check, expected, tolerance)
     values = np.atleast_1d(np.asarray(values if values is not None else np.nan, dtype=float))
     if values.size == 0 or not np.all(np.isfinite(values)):
-        return float("nan"), False
-    if check == "within":
-        i = int(np.argmax(np.abs(values - expected)))
-        return float(values[i]), bool(abs(values[i] - expected) <= tolerance)
-    if check == "at_most":
-        return float(values.max()), bool(values.max() <= expected)
-    if check == "at_least":
-        return float(values.min()), bool(values.min() >= expected)
-    raise ClaimError(f"unknown check {check!r}")
+        return float("nan"), "unresolved", "no value: the error bars did not resolve it"
+    outside = np.maximum(low - values, values - high)
+    worst = float(values[int(np.argmax(outside))])
+    if ci is None:
+        return worst, "pass" if outside.max() <= 0 else "fail", ""
+    ci_low, ci_high = map(float, ci)
+    if not (np.isfinite(ci_low) and np.isfinite(ci_high)):
+        return worst, "unresolved", "no confidence interval: the error bars did not resolve it"
+    if low <= ci_low and ci_high <= high:
+        return worst, "pass", ""
+    if ci_high < low or ci_low > high:
+        return worst, "fail", ""
+    return (
+        worst,
+        "unresolved",
+        (f"95% CI [{ci_low:.3g}, {ci_high:.3g}] straddles a bound of [{low:.3g}, {high:.3g}]"),
+    )
 
 
 def evaluate(claims: list[dict], metrics: dict[tuple[str, str], dict]) -> pd.DataFrame:
@@ -108,25 +143,56 @@ def evaluate(claims: list[dict], metrics: dict[tuple[str, str], dict]) -> pd.Dat
         if source is None or c["metric"] not in source:
             raise ClaimError(f"claim {c['id']}: metric {c['metric']!r} of "
                              f"{c['paper']}.{c['experiment']} was not measured")  # fmt: skip
-        measured, ok = decide(c["check"], source[c["metric"]], c["expected"], c.get("tolerance"))
+        ci = source.get(f"{c['metric']}_ci")
+        kind = c.get("kind", "claim")
+        measured, status, note = decide(c["check"], source[c["metric"]], c["expected"],
+                                        c.get("tolerance"), ci)  # fmt: skip
+        if kind == "finding" and status == "fail":
+            status = "deviates"
         rows.append({
             "claim_id": c["id"], "paper": c["paper"], "reference": c["reference"],
-            "statement": c["statement"], "provenance": c["provenance"],
-            "kind": c.get("kind", "claim"), "experiment": c["experiment"], "metric": c["metric"],
-            "check": c["check"], "measured": measured, "expected": c["expected"],
-            "tolerance": c.get("tolerance"), "status": "pass" if ok else "fail",
+            "statement": c["statement"], "provenance": c["provenance"], "kind": kind,
+            "experiment": c["experiment"], "metric": c["metric"], "check": c["check"],
+            "measured": measured, "ci_low": ci[0] if ci else None, "ci_high": ci[1] if ci else None,
+            "expected": c["expected"], "tolerance": c.get("tolerance"), "status": status,
+            "note": note,
         })  # fmt: skip
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
+# What each (kind, status) of a row counts as, in the order the summary lists them.
+OUTCOMES = {
+    ("claim", "pass"): "reproduced",
+    ("negative_control", "pass"): "negative controls as predicted",
+    ("identity", "pass"): "identities hold",
+    ("finding", "deviates"): "deviations (findings)",
+    ("finding", "pass"): "findings that no longer deviate",
+    ("unresolved",): "unresolved",
+    ("fail",): "failed",
+}
+
+
+def outcome(kind: str, status: str) -> str:
+    """The summary category of a ledger row (every failure and every unresolved row apart)."""
+    return OUTCOMES.get((status,)) or OUTCOMES[(kind, status)]
+
+
+def outcome_counts(rows: pd.DataFrame) -> dict[str, int]:
+    """``{category: count}`` of :data:`OUTCOMES` for some ledger rows, zeros included."""
+    found = [outcome(k, s) for k, s in zip(rows["kind"], rows["status"], strict=True)]
+    return {label: found.count(label) for label in OUTCOMES.values()}
+
+
 def summary(ledger: pd.DataFrame) -> list[str]:
-    """One line per paper: how many claims behaved as predicted."""
+    """One line per paper: its rows per outcome, then the ids that failed or are unresolved."""
     lines = []
     for paper, group in ledger.groupby("paper", sort=True):
-        n_pass = int((group["status"] == "pass").sum())
-        failed = ", ".join(group.loc[group["status"] != "pass", "claim_id"])
-        line = f"{paper}: {n_pass}/{len(group)} claims reproduced"
-        lines.append(line + (f" (not reproduced: {failed})" if failed else ""))
+        counts = ", ".join(f"{n} {label}" for label, n in outcome_counts(group).items() if n)
+        line = f"{paper}: {counts}"
+        for status in ("fail", "unresolved"):
+            if ids := ", ".join(group.loc[group["status"] == status, "claim_id"]):
+                line += f" [{OUTCOMES[(status,)]}: {ids}]"
+        lines.append(line)
     return lines
 
 
@@ -161,6 +227,20 @@ def _expected(row) -> str:
     return (r"$\le$ " if row.check == "at_most" else r"$\ge$ ") + value
 
 
+_KIND_TEX = {"negative_control": "negative control", "identity": "identity",
+             "finding": "finding: the published criterion"}  # fmt: skip
+_STATUS_TEX = {"pass": r"\textbf{pass}", "fail": r"\textbf{FAIL}",
+               "deviates": r"\textbf{deviates}", "unresolved": r"\textbf{unresolved}"}  # fmt: skip
+
+
+def _measured(row) -> str:
+    """The deciding value, with its 95 % confidence interval when one was measured."""
+    value = latex_number(row.measured)
+    if row.ci_low is None or not np.isfinite(row.ci_low):
+        return value
+    return rf"{value} [{latex_number(row.ci_low)}, {latex_number(row.ci_high)}]"
+
+
 def latex_claims_table(ledger: pd.DataFrame, paper: str) -> str:
     """A longtable of one paper's claims: id, statement, provenance, measured, expected, status."""
     rows = ledger[ledger["paper"] == paper]
@@ -179,31 +259,34 @@ def latex_claims_table(ledger: pd.DataFrame, paper: str) -> str:
     for row in rows.itertuples():
         short = escape(row.claim_id.removeprefix(f"{paper}."))
         short = short.replace(".", r".\allowbreak{}").replace(r"\_", r"\_\allowbreak{}")
-        negative = r" \emph{(negative control)}" if row.kind == "negative_control" else ""
-        status = r"\textbf{pass}" if row.status == "pass" else r"\textbf{FAIL}"
+        kind = rf" \emph{{({_KIND_TEX[row.kind]})}}" if row.kind in _KIND_TEX else ""
+        note = rf" \emph{{{escape(row.note)}}}" if isinstance(row.note, str) and row.note else ""
         lines.append(
-            rf"\texttt{{{short}}} & {escape(row.statement)}{negative} & "
-            rf"{row.provenance} & {latex_number(row.measured)} & {_expected(row)} & {status} \\"
+            rf"\texttt{{{short}}} & {escape(row.statement)}{kind}{note} & {row.provenance} & "
+            rf"{_measured(row)} & {_expected(row)} & {_STATUS_TEX[row.status]} \\"
         )
     lines.append(r"\end{longtable}}")
     return "\n".join(lines) + "\n"
 
 
 def latex_summary_table(ledger: pd.DataFrame) -> str:
-    """Claims per paper: total, reproduced, negative controls, provenance counts."""
+    """Rows per paper and outcome (:data:`OUTCOMES`), then per provenance."""
+    heads = [r"\shortstack{" + label.replace(" (", r"\\(").replace(" ", r"\\", 1) + "}"
+             for label in OUTCOMES.values()]  # fmt: skip
     lines = [
         "% Generated by `snakemake claims` from results/claims.csv. Do not edit.",
-        r"\begin{tabular}{lrrrrrr}", r"\toprule",
-        r"paper & claims & reproduced & negative controls & paper & derived & proposed \\",
+        r"{\footnotesize\setlength{\tabcolsep}{3pt}",
+        r"\begin{tabular}{l" + "r" * (len(OUTCOMES) + 4) + "}", r"\toprule",
+        "paper & rows & " + " & ".join(heads) + r" & paper & derived & proposed \\",
         r"\midrule",
     ]  # fmt: skip
     for paper in PAPERS:
         rows = ledger[ledger["paper"] == paper]
         counts = rows["provenance"].value_counts()
+        outcomes = " & ".join(str(n) for n in outcome_counts(rows).values())
         lines.append(
-            rf"\texttt{{{escape(paper)}}} & {len(rows)} & {(rows['status'] == 'pass').sum()} & "
-            rf"{(rows['kind'] == 'negative_control').sum()} & {counts.get('paper', 0)} & "
+            rf"\texttt{{{escape(paper)}}} & {len(rows)} & {outcomes} & {counts.get('paper', 0)} & "
             rf"{counts.get('derived', 0)} & {counts.get('proposed', 0)} \\"
         )
-    lines += [r"\bottomrule", r"\end{tabular}"]
+    lines += [r"\bottomrule", r"\end{tabular}}"]
     return "\n".join(lines) + "\n"

@@ -16,13 +16,27 @@ import numpy as np
 import pandas as pd
 
 
-def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
+def _file_mode() -> int:
+    """``0o666`` less the umask: what ``open`` would give (``mkstemp`` gives 0600, which hides
+    results from the other users of a shared cluster)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+_FILE_MODE = _file_mode()
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
+    """Call ``write`` on a temporary sibling of ``path`` (same suffix, so writers that infer the
+    format from it still work), then move it into place with its ordinary file mode."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
     os.close(fd)
     try:
         write(Path(tmp))
+        os.chmod(tmp, _FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -41,16 +55,16 @@ def _jsonable(value):
 def write_json(path: Path, data: dict) -> Path:
     """Write ``data`` as indented JSON (NumPy scalars and arrays converted)."""
     text = json.dumps(data, indent=2, sort_keys=True, default=_jsonable, allow_nan=False)
-    return _atomic(path, lambda p: p.write_text(text + "\n"))
+    return atomic_write(path, lambda p: p.write_text(text + "\n"))
 
 
 def write_text(path: Path, text: str) -> Path:
-    return _atomic(path, lambda p: p.write_text(text))
+    return atomic_write(path, lambda p: p.write_text(text))
 
 
 def write_table(path: Path, table: pd.DataFrame) -> Path:
     """Write a tidy table as Parquet (``.parquet``) or CSV (``.csv``)."""
     path = Path(path)
     if path.suffix == ".parquet":
-        return _atomic(path, lambda p: table.to_parquet(p, index=False))
-    return _atomic(path, lambda p: table.to_csv(p, index=False))
+        return atomic_write(path, lambda p: table.to_parquet(p, index=False))
+    return atomic_write(path, lambda p: table.to_csv(p, index=False))

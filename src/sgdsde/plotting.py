@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from sgdsde.io import atomic_write
+
 APPROXIMATION_LABELS = {
     "ode": "ODE",
     "sde1": "SDE1",
@@ -52,11 +54,13 @@ def weak_error_panels(table: pd.DataFrame, error: str = "error", title: str = ""
 
 
 def save_figure(fig: plt.Figure, directory: str | Path, name: str) -> None:
-    """Save as ``<name>.pdf`` and ``<name>.png`` (200 dpi)."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    for ext in ("pdf", "png"):
-        fig.savefig(directory / f"{name}.{ext}", bbox_inches="tight", dpi=200)
+    """Save as ``<name>.pdf`` and ``<name>.png`` (200 dpi), each atomically and without a
+    creation date, so that the same figure gives the same bytes."""
+    for ext, metadata in (("pdf", {"CreationDate": None}), ("png", {})):
+        atomic_write(
+            Path(directory) / f"{name}.{ext}",
+            lambda p, m=metadata: fig.savefig(p, bbox_inches="tight", dpi=200, metadata=m),
+        )
 
 
 # ---- benchmark suite (issue 7)

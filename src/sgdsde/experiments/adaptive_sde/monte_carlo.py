@@ -123,6 +123,7 @@ def slope_metrics(table: pd.DataFrame, prefix: str, n_tail: int = 3) -> dict:
             f"{key}/resolved_slope": fit.slope if fit else None,
             f"{key}/resolved_slope_ci": [fit.ci_low, fit.ci_high] if fit else None,
             f"{key}/tail_slope": tail.slope if tail else None,
+            f"{key}/tail_slope_ci": [tail.ci_low, tail.ci_high] if tail else None,
             f"{key}/max_traj_errors": group["max_traj_error"].tolist(),
             f"{key}/phi_active_fraction": float(group["phi_active_fraction"].max()),
         }  # fmt: skip

@@ -316,8 +316,18 @@ def run_E9_run(cfg: dict, seed: int) -> ExperimentResult:
     return ExperimentResult({"table": pd.DataFrame(rows), "curves": pd.DataFrame(curves)})
 
 
-_LOG_R_CAP = 50.0
-"""``|log R|`` of a diverged SGD run (R = ∞) is recorded as this cap (JSON has no ∞)."""
+def gap_shrinkage(abs_log_R: np.ndarray) -> dict:
+    """How ``|log R(ℓ)|`` (ℓ increasing) shrinks, measured from the first ℓ at which SGD did not
+    diverge: a diverged run has no finite gap, so it is neither a baseline for the ratio nor an
+    increase to compare. ``None`` (unresolved in the ledger) when fewer than two finite values
+    remain or a finite gap is followed by a divergence."""
+    finite = np.isfinite(abs_log_R)
+    start = int(np.argmax(finite)) if finite.any() else len(finite)
+    tail = abs_log_R[start:]
+    if len(tail) < 2 or not np.isfinite(tail).all():
+        return {"abs_log_R_max_increase": None, "abs_log_R_ratio_last_first": None}
+    return {"abs_log_R_max_increase": float(np.diff(tail).max()),
+            "abs_log_R_ratio_last_first": float(tail[-1] / tail[0])}  # fmt: skip
 
 
 def run_E9(cfg: dict, seed: int) -> ExperimentResult:
@@ -352,11 +362,11 @@ def run_E9(cfg: dict, seed: int) -> ExperimentResult:
     metrics = {}
     for eta, group in summary.groupby("eta"):
         group = group.sort_values("ell")
-        abs_log = np.minimum(group["log_R"].abs().to_numpy(), _LOG_R_CAP)
+        log_R = group["log_R"].to_numpy()
         key = f"eta={eta:g}"
-        metrics[f"{key}/abs_log_R_max_increase"] = float(np.diff(abs_log).max())
-        metrics[f"{key}/abs_log_R_ratio_last_first"] = float(abs_log[-1] / abs_log[0])
-        metrics[f"{key}/log_R"] = np.minimum(group["log_R"].to_numpy(), _LOG_R_CAP).tolist()
+        metrics |= {f"{key}/{name}": v for name, v in gap_shrinkage(np.abs(log_R)).items()}
+        metrics[f"{key}/log_R"] = [float(x) if np.isfinite(x) else None for x in log_R]
+        metrics[f"{key}/sgd_diverged_ells"] = group.loc[~np.isfinite(log_R), "ell"].tolist()
         metrics[f"{key}/test_acc_gap_points"] = group["test_acc_gap_points"].tolist()
     metrics["summary_rows"] = json_records(summary)
     return ExperimentResult({"table": runs, "summary": summary}, metrics)
