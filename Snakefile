@@ -7,20 +7,30 @@ Every computation lives in the `sgdsde` package; rules only call `python -m sgds
 papermill and LaTeX. See README.md and shared/DESIGN.md.
 """
 
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
+
+from sgdsde.config_files import load_config_file, validate_schema
 
 min_version("9.0")
 
+# Snakemake's own loader lets a duplicate key win silently: every config file is re-read
+# strictly, naming the file and line (the default one before Snakemake reads it).
+load_config_file("config/config.yaml")
+
 
 configfile: "config/config.yaml"
+
+
+for _path in workflow.configfiles:
+    load_config_file(_path)
 
 
 report: "report/workflow.rst"
 
 
 # Keys, types and ranges (the JSON schema), then cross-field checks (sgdsde.config), both
-# before any job is scheduled: a bad config fails here, naming the key.
-validate(config, "config/config.schema.yaml")
+# before any job is scheduled: a bad config fails here in one line naming the key.
+validate_schema(config, "config/config.schema.yaml")
 
 
 include: "rules/common.smk"
