@@ -9,7 +9,9 @@ papermill and LaTeX. See README.md and shared/DESIGN.md.
 
 from snakemake.utils import min_version
 
+from sgdsde.claims_check import check_manifests, measured_experiments
 from sgdsde.config_files import load_config_file, validate_schema
+from sgdsde.io import keep_aside, put_back
 
 min_version("9.0")
 
@@ -42,6 +44,11 @@ include: "rules/claims.smk"
 include: "rules/paper.smk"
 
 
+# Claims manifests checked now (schema, experiments of the registry that the workflow
+# measures), not in the ledger job at the end of the run.
+check_manifests(claims_manifests(), measured_experiments(claims_inputs()))
+
+
 rule all:
     default_target: True
     input:
@@ -55,11 +62,21 @@ rule all:
         rules.least_squares_tables.output,
         "results/provenance.json",
         report_pdf(),
+        experiment_outputs(),
+
+
+onstart:
+    keep_aside(LEDGER, PREVIOUS_LEDGER)
 
 
 onsuccess:
+    put_back(LEDGER, PREVIOUS_LEDGER, restore=False)
     print_claims_summary("results/claims.csv")
     print_tex_hint()
+
+
+onerror:
+    put_back(LEDGER, PREVIOUS_LEDGER)
 
 
 # The benchmark suite, `snakemake bench` (after rule all: it times the run that built all).

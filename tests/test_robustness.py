@@ -1,11 +1,17 @@
 """Hostile but realistic inputs: each fails before any job, in one line naming the key or file."""
 
 import math
+from importlib import import_module
+from pathlib import Path
 
 import pytest
+import yaml
 
+from sgdsde.claims import PAPERS, ClaimError
+from sgdsde.claims_check import check_manifests
 from sgdsde.config import ConfigError, check_config
 from sgdsde.config_files import load_config_file, validate_schema
+from sgdsde.io import keep_aside, put_back
 
 from .conftest import REPO
 from .workflow_copy import copy_workflow, snakemake
@@ -103,3 +109,55 @@ def test_snakemake_refuses_a_duplicate_key_before_any_job(tmp_path):
     assert run.returncode != 0
     assert "dup.yaml:2: duplicate key 'seed'" in run.stderr + run.stdout
     assert not (workdir / "results").exists()
+
+
+def _manifests(tmp_path, edit):
+    """Copies of the claims manifests, the first claim of momentum_approx edited."""
+    paths = []
+    for path in sorted((REPO / "config" / "claims").glob("*.yaml")):
+        manifest = yaml.safe_load(path.read_text())
+        if path.stem == "momentum_approx":
+            edit(manifest["claims"][0])
+        paths.append(tmp_path / path.name)
+        paths[-1].write_text(yaml.safe_dump(manifest, allow_unicode=True))
+    return paths
+
+
+MEASURED = {(paper, e) for paper in PAPERS for e in import_module(
+    f"sgdsde.experiments.{paper}").EXPERIMENTS}  # fmt: skip
+
+
+def test_the_claims_manifests_are_consistent():
+    paths = sorted((REPO / "config" / "claims").glob("*.yaml"))
+    assert check_manifests(paths, MEASURED) > 100
+
+
+@pytest.mark.parametrize(
+    ("edit", "reason"),
+    [(lambda c: c.update(check="about"), "'about' is not one of"),
+     (lambda c: c.update(experiment="E99"), "has no experiment 'E99'"),
+     (lambda c: c.pop("metric"), "'metric' is a required property")],
+    ids=["check", "experiment", "metric-missing"],
+)  # fmt: skip
+def test_a_bad_claim_fails_at_workflow_start(tmp_path, edit, reason):
+    with pytest.raises(ClaimError, match=reason):
+        check_manifests(_manifests(tmp_path, edit), MEASURED)
+
+
+def test_a_claim_on_an_unmeasured_experiment_fails(tmp_path):
+    paths = _manifests(tmp_path, lambda c: None)
+    with pytest.raises(ClaimError, match=r"does not produce the metrics of momentum_approx\.E1"):
+        check_manifests(paths, MEASURED - {("momentum_approx", "E1")})
+
+
+def test_the_previous_ledger_survives_a_failed_run(tmp_path):
+    ledger, folder = tmp_path / "claims.csv", str(tmp_path / ".previous")
+    ledger.write_text("previous\n")
+    keep_aside([str(ledger)], folder)
+    ledger.unlink()  # what Snakemake does when the ledger job starts, and when it fails
+    put_back([str(ledger)], folder)
+    assert ledger.read_text() == "previous\n" and not Path(folder).exists()
+    keep_aside([str(ledger)], folder)
+    ledger.write_text("new\n")  # a successful run: the new ledger stays
+    put_back([str(ledger)], folder)
+    assert ledger.read_text() == "new\n"
