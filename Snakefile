@@ -7,20 +7,32 @@ Every computation lives in the `sgdsde` package; rules only call `python -m sgds
 papermill and LaTeX. See README.md and shared/DESIGN.md.
 """
 
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
+
+from sgdsde.claims_check import check_manifests, measured_experiments
+from sgdsde.config_files import load_config_file, validate_schema
+from sgdsde.io import keep_aside, put_back
 
 min_version("9.0")
 
+# Snakemake's own loader lets a duplicate key win silently: every config file is re-read
+# strictly, naming the file and line (the default one before Snakemake reads it).
+load_config_file("config/config.yaml")
+
 
 configfile: "config/config.yaml"
+
+
+for _path in workflow.configfiles:
+    load_config_file(_path)
 
 
 report: "report/workflow.rst"
 
 
 # Keys, types and ranges (the JSON schema), then cross-field checks (sgdsde.config), both
-# before any job is scheduled: a bad config fails here, naming the key.
-validate(config, "config/config.schema.yaml")
+# before any job is scheduled: a bad config fails here in one line naming the key.
+validate_schema(config, "config/config.schema.yaml")
 
 
 include: "rules/common.smk"
@@ -30,6 +42,11 @@ include: "rules/adaptive_sde.smk"
 include: "rules/least_squares.smk"
 include: "rules/claims.smk"
 include: "rules/paper.smk"
+
+
+# Claims manifests checked now (schema, experiments of the registry that the workflow
+# measures), not in the ledger job at the end of the run.
+check_manifests(claims_manifests(), measured_experiments(claims_inputs()))
 
 
 rule all:
@@ -45,11 +62,21 @@ rule all:
         rules.least_squares_tables.output,
         "results/provenance.json",
         report_pdf(),
+        experiment_outputs(),
+
+
+onstart:
+    keep_aside(LEDGER, PREVIOUS_LEDGER)
 
 
 onsuccess:
+    put_back(LEDGER, PREVIOUS_LEDGER, restore=False)
     print_claims_summary("results/claims.csv")
     print_tex_hint()
+
+
+onerror:
+    put_back(LEDGER, PREVIOUS_LEDGER)
 
 
 # The benchmark suite, `snakemake bench` (after rule all: it times the run that built all).

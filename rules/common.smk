@@ -136,9 +136,28 @@ def reported_notebook(paper, name):
                   labels={"paper": paper, "notebook": name})  # fmt: skip
 
 
+def experiment_outputs():
+    """Every result file that a ledger, table or figure rule reads: targets of `all`, so a
+    deleted one is rebuilt even when what was made from it is still there."""
+    files = set(claims_inputs())
+    for r in workflow.rules:
+        if r.name.startswith(PAPERS) and not r.wildcard_names:
+            files |= {str(f) for f in r.input if isinstance(f, str)
+                      and f.startswith("results/") and f.endswith((".parquet", ".json"))}  # fmt: skip
+    return sorted(files)
+
+
 def claims_manifests():
-    """One claims manifest per paper: config/claims/<paper>.yaml."""
-    return sorted(str(path) for path in Path(workflow.basedir, "config", "claims").glob("*.yaml"))
+    """One claims manifest per paper: config/claims/<paper>.yaml, relative so that a moved
+    clone does not rerun the ledger."""
+    base = Path(workflow.basedir)
+    return sorted(str(p.relative_to(base)) for p in (base / "config" / "claims").glob("*.yaml"))
+
+
+# Snakemake deletes a job's outputs when it starts: the previous ledger is kept aside until the
+# run ends (onstart, onsuccess, onerror in the Snakefile), so a failed ledger job never loses it.
+LEDGER = ["results/claims.csv", "paper/generated/claims.tex"]
+PREVIOUS_LEDGER = "results/.previous-ledger"
 
 
 # Library code is a rule input, so editing it reruns what it computes (Snakemake itself only

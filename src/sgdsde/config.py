@@ -26,6 +26,28 @@ def _schedule_range(spec: dict, T: float, d: int) -> tuple[float, float]:
     return float(values.min()), float(values.max())
 
 
+def _check_finite(value, key: str) -> None:
+    """Every number finite: a JSON-schema ``minimum`` lets NaN through (NaN compares false)."""
+    if isinstance(value, dict):
+        for name, item in value.items():
+            _check_finite(item, f"{key}.{name}" if key else str(name))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_finite(item, f"{key}[{i}]")
+    elif isinstance(value, float) and not np.isfinite(value):
+        _fail(key, f"must be a finite number, got {value}")
+
+
+def _check_ladder(ladder: list[int], key: str, need: int) -> int:
+    """``[k_min, k_max]`` strictly increasing with at least ``need`` rungs; returns k_min."""
+    low, high = ladder
+    if low >= high:
+        _fail(key, f"ladder {ladder} must be increasing, [k_min, k_max] with k_min < k_max")
+    if high - low + 1 < need:
+        _fail(key, f"ladder {ladder} has {high - low + 1} step sizes, needs at least {need}")
+    return low
+
+
 def _check_problem(p: dict, key: str) -> int:
     A = np.array(p["A"], dtype=float)
     d = len(p["x0"])
@@ -81,6 +103,49 @@ def _check_monte_carlo_and_references(ma: dict) -> None:
         _check_names(e7["sweep"][family], e7[family], f"momentum_approx.E7.sweep.{family}")
 
 
+def _rate_points(c: dict) -> int:
+    """Rungs a rate study needs: ``fit_points`` for the fit, ``slope_pairs + 1`` for the pairs."""
+    return max(c["fit_points"], c["slope_pairs"] + 1)
+
+
+def _check_ladders(ma: dict) -> None:
+    """The ladders ``h = T·2^-k`` of E1b–E8: increasing, long enough for their slopes and
+    spreads (E2 and E5 compare the 4 smallest h; E2 fits its rate on h ≤ rate_h_max)."""
+    key = "momentum_approx"
+    _check_ladder(ma["E1b"]["k"], f"{key}.E1b.k", _rate_points(ma["E1b"]))
+    for name in ("k_B", "k_A"):
+        _check_ladder(ma["E7"][name], f"{key}.E7.{name}", _rate_points(ma["E7"]))
+    for name, need in (("E1c", 2), ("E3", 2), ("E5", 4), ("E8", 2)):
+        _check_ladder(ma[name]["k"], f"{key}.{name}.k", need)
+    e2 = ma["E2"]
+    k_min, k_max = e2["k"]
+    _check_ladder(e2["k"], f"{key}.E2.k", 4)
+    resolved = sum(e2["T"] * 2.0**-k <= e2["rate_h_max"] for k in range(k_min, k_max + 1))
+    if resolved < 2:
+        _fail(f"{key}.E2.rate_h_max", f"{resolved} step sizes of the ladder {e2['k']} are "
+              f"≤ rate_h_max = {e2['rate_h_max']:g}, the rate fit needs at least 2")  # fmt: skip
+
+
+def _check_damping(c: dict, key: str) -> None:
+    """E2, E3 (non-quadratic f, no global λ): Regime B's ``hV ≤ 1`` at the coarsest h."""
+    h = c["T"] * 2.0 ** -c["k"][0]
+    _, v_max = _schedule_range(c["V"], c["T"], 1)
+    if h * v_max > 1:
+        _fail(f"{key}.V", f"h·V = {h * v_max:.3g} > 1 at the coarsest h = {h:.3g}")
+
+
+def _check_e1b_stability(ma: dict, seed: int) -> None:
+    """E1b: the Regime-B conditions with λ = λ_max of the data Hessian R̄ = mean a_i a_iᵀ."""
+    from sgdsde.experiments.momentum_approx.exact_rates import finite_sum_model
+
+    c = ma["E1b"]
+    R = finite_sum_model(c, seed).oracle.problem.R.mean(axis=0)
+    lam = float(np.linalg.eigvalsh(R).max())
+    model = {"regime": "B", "U": c["U"], "V": c["V"]}
+    h = c["T"] * 2.0 ** -c["k"][0]
+    _check_stability(model, "momentum_approx.E1b", h, c["T"], lam, len(c["x_true"]))
+
+
 def _check_sweep_stability(ma: dict, T: float, lam: float, d: int) -> None:
     e7 = ma["E7"]
     for u in e7["sweep"]["U"]:
@@ -95,8 +160,10 @@ def _check_sweep_stability(ma: dict, T: float, lam: float, d: int) -> None:
 
 def check_config(config: dict) -> None:
     """Raise :class:`ConfigError` naming the first inconsistent key."""
+    _check_finite(config, "")
     ma = config["momentum_approx"]
     _check_monte_carlo_and_references(ma)
+    _check_ladders(ma)
     d = _check_problem(ma["problem"], "momentum_approx.problem")
     T = ma["problem"]["T"]
     lam = float(np.linalg.eigvalsh(np.array(ma["problem"]["A"], dtype=float)).max())
@@ -108,9 +175,7 @@ def check_config(config: dict) -> None:
         _fail("momentum_approx.E1.test_functions", "g1..g3 are defined for d = 2 only")
     for name, model in e1["configs"].items():
         key = f"momentum_approx.E1.configs.{name}"
-        k_min, k_max = model["k"]
-        if k_max - k_min + 1 < max(e1["fit_points"], e1["slope_pairs"] + 1):
-            _fail(f"{key}.k", f"ladder {model['k']} is shorter than fit_points / slope_pairs")
+        k_min = _check_ladder(model["k"], f"{key}.k", _rate_points(e1))
         for sched in ("U", "V", "Z"):
             scale = model.get(sched, {}).get("scale", 1.0)
             if isinstance(scale, list) and len(scale) != d:
@@ -121,6 +186,9 @@ def check_config(config: dict) -> None:
     for name in ("x0", "p0"):
         if len(e1b[name]) != len(e1b["x_true"]):
             _fail(f"momentum_approx.E1b.{name}", "must have the length of x_true")
+    _check_e1b_stability(ma, config["seed"])
+    for name in ("E2", "E3"):
+        _check_damping(ma[name], f"momentum_approx.{name}")
     if "marginal_momentum" in config:
         _check_marginal_momentum(config)
     if "adaptive_sde" in config:
@@ -151,13 +219,25 @@ def _check_marginal_momentum(cfg: dict) -> None:
     for name, c in (("E4a", e4a), ("E4b", mm["E4b"])):
         if c["j_max"] + 1 < c["fit_points"]:
             _fail(f"{key}.{name}.j_max", f"ladder has {c['j_max'] + 1} < fit_points points")
+        if round(c["T"] / c["eta0"]) < 1:
+            _fail(f"{key}.{name}.eta0", f"η0 = {c['eta0']:g} leaves round(T/η0) = 0 steps "
+                  f"before T = {c['T']:g}; needs η0 < 2T = {2 * c['T']:g}")  # fmt: skip
     if (
         any(a > 0 for a in e4a["alphas"])
         and e4a["c"] * e4a["eta0"] ** min(a for a in e4a["alphas"] if a > 0) >= 1
     ):
         _fail(f"{key}.E4a.c", "1 − β = c·η₀^α must be < 1 at the coarsest η")
     e5 = mm["E5"]
+    first = min(e5["checkpoints"])
     for case, spec in e5["cases"].items():
+        where = f"cases.{case}.eta0" if "eta0" in spec else "eta0"
+        eta0 = spec.get("eta0", e5["eta0"])
+        if round(first / eta0**2) < 1:
+            _fail(
+                f"{key}.E5.{where}",
+                f"η0 = {eta0:g} leaves round(t/η0²) = 0 steps before "
+                f"the first checkpoint t = {first:g}; needs η0 < √(2t) = {(2 * first) ** 0.5:.3g}",
+            )
         need = max([*e5["shrink_pair"], 3])
         if spec["sigma_iso"] == 0 and spec["j_max"] < need:
             _fail(f"{key}.E5.cases.{case}.j_max", f"needs j_max ≥ {need} (shrink_pair, slope)")
@@ -197,6 +277,9 @@ def _check_adaptive_problem(p: dict, key: str) -> int:
 
 def _check_adaptive_ladder(c: dict, key: str, horizon: float, t0: float = 0.0) -> np.ndarray:
     i_min, i_max = c["ladder"]
+    if i_min >= i_max:
+        _fail(f"{key}.ladder", f"ladder {c['ladder']} must be increasing, [i_min, i_max] "
+              "with i_min < i_max")  # fmt: skip
     if i_max - i_min + 1 < 3:
         _fail(f"{key}.ladder", f"{c['ladder']} has fewer than 3 step sizes (no slope)")
     taus = 2.0 ** -np.arange(i_min, i_max + 1, dtype=float)
@@ -233,8 +316,6 @@ def _check_adaptive_sde(a: dict) -> None:
         return problems[section["problem"]]
 
     e1 = a["E1"]
-    if e1["fit_last"] > e1["ladder"][1] - e1["ladder"][0] + 1:
-        _fail("adaptive_sde.E1.fit_last", "is longer than the ladder")
     for opt_name in ("rmsprop", "adam"):
         key = f"adaptive_sde.E1.{opt_name}"
         problem_of(e1[opt_name], key)
@@ -242,6 +323,8 @@ def _check_adaptive_sde(a: dict) -> None:
         taus = _check_adaptive_ladder({"ladder": e1["ladder"]}, "adaptive_sde.E1",
                                       e1[opt_name]["T"], t0)  # fmt: skip
         _check_adaptive_rates({"name": opt_name, **e1[opt_name]}, key, taus[0])
+    if e1["fit_last"] > e1["ladder"][1] - e1["ladder"][0] + 1:
+        _fail("adaptive_sde.E1.fit_last", "is longer than the ladder")
     e2 = a["E2"]
     problem_of(e2, "adaptive_sde.E2")
     taus = _check_adaptive_ladder(e2, "adaptive_sde.E2", e2["T"])
@@ -310,6 +393,10 @@ def _check_least_squares(cfg: dict) -> None:
             and datasets[section["dataset"]]["kind"] != kinds[exp]
         ):
             _fail(f"least_squares.{exp}.dataset", f"must be a {kinds[exp]} dataset")
+    e3 = ls["E3"]
+    if not any(alpha >= e3["light_tail_alpha"] for alpha in e3["alphas"]):
+        _fail("least_squares.E3.alphas", f"{e3['alphas']} has no α ≥ light_tail_alpha = "
+              f"{e3['light_tail_alpha']:g}: the W₂ bound and rate claims have no case")  # fmt: skip
     if ls["E3"]["final_horizon"] <= ls["E3"]["horizon"]:
         _fail("least_squares.E3.final_horizon", "must exceed least_squares.E3.horizon")
     for exp in ("E4",):

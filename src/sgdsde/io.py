@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -68,3 +69,21 @@ def write_table(path: Path, table: pd.DataFrame) -> Path:
     if path.suffix == ".parquet":
         return atomic_write(path, lambda p: table.to_parquet(p, index=False))
     return atomic_write(path, lambda p: table.to_csv(p, index=False))
+
+
+def keep_aside(paths: list[str], folder: str) -> None:
+    """Copy the existing ``paths`` into ``folder``, before a run that may rebuild them."""
+    for path in map(Path, paths):
+        if path.exists():
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, Path(folder) / path.name)
+
+
+def put_back(paths: list[str], folder: str, restore: bool = True) -> None:
+    """Restore the copies of :func:`keep_aside` whose originals are gone (``restore``), then
+    drop ``folder``. The restored files keep their old times, so the next run rebuilds them."""
+    for path in map(Path, paths):
+        kept = Path(folder) / path.name
+        if restore and kept.exists() and not path.exists():
+            shutil.copy2(kept, path)
+    shutil.rmtree(folder, ignore_errors=True)
