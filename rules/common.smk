@@ -136,17 +136,6 @@ def reported_notebook(paper, name):
                   labels={"paper": paper, "notebook": name})  # fmt: skip
 
 
-def experiment_outputs():
-    """Every result file that a ledger, table or figure rule reads: targets of `all`, so a
-    deleted one is rebuilt even when what was made from it is still there."""
-    files = set(claims_inputs())
-    for r in workflow.rules:
-        if r.name.startswith(PAPERS) and not r.wildcard_names:
-            files |= {str(f) for f in r.input if isinstance(f, str)
-                      and f.startswith("results/") and f.endswith((".parquet", ".json"))}  # fmt: skip
-    return sorted(files)
-
-
 def claims_manifests():
     """One claims manifest per paper: config/claims/<paper>.yaml, relative so that a moved
     clone does not rerun the ledger."""
