@@ -142,12 +142,6 @@ def _spread(values: pd.Series) -> float:
     return float((values.max() - values.min()) / values.mean())
 
 
-def _growth_per_halving(moments: pd.DataFrame) -> float:
-    """Largest ratio ``E max|x|⁴ (h/2) / E max|x|⁴ (h)``: ≤ 1 means no growth as h → 0."""
-    values = moments.sort_values("h", ascending=False)["estimate"].to_numpy()
-    return float(np.max(values[1:] / values[:-1]))
-
-
 def run_E2(cfg: dict, seed: int) -> ExperimentResult:
     """Double well with large noise: ODE vs SDE1 vs SDE2 on E x², Var x and E tanh(5x)."""
     c = cfg["E2"]
@@ -192,7 +186,6 @@ def run_E2(cfg: dict, seed: int) -> ExperimentResult:
 
     moments = pd.DataFrame(moments)
     metrics["max_x4/spread_4_smallest_h"] = _spread(moments.nsmallest(4, "h")["estimate"])
-    metrics["max_x4/growth_per_halving"] = _growth_per_halving(moments)
     return ExperimentResult({"table": table, "histogram": histogram, "moments": moments}, metrics)
 
 
