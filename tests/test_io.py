@@ -2,6 +2,7 @@
 
 import os
 import stat
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import nbformat
@@ -52,3 +53,31 @@ def test_executed_notebooks_lose_timings_and_random_cell_ids():
     assert clean.cells[0].metadata == {"papermill": {"status": "completed"}}
     assert clean.cells[0]["id"] == "cell-0"
     nbformat.validate(clean)
+
+
+NOTEBOOK = """# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+# %% tags=["parameters"]
+x = 1
+# %%
+print(x * 2)
+"""
+
+
+def test_executing_a_notebook_twice_gives_the_same_bytes(tmp_path, monkeypatch):
+    from sgdsde.notebooks import execute_notebook
+
+    monkeypatch.chdir(tmp_path)
+    Path("nb.py").write_text(NOTEBOOK)
+    runs = []
+    for _ in range(2):
+        execute_notebook(Path("nb.py"), Path("out/nb.ipynb"), {"x": 21})
+        runs.append({p.name: p.read_bytes() for p in Path("out").iterdir()})
+    assert sorted(runs[0]) == ["nb.html", "nb.ipynb"]
+    assert runs[0] == runs[1]
+    assert nbformat.reads(runs[0]["nb.ipynb"].decode(), 4).cells[-1].outputs[0]["text"] == "42\n"

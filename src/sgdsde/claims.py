@@ -45,7 +45,6 @@ COLUMNS = [
     "experiment", "metric", "check", "measured", "ci_low", "ci_high", "expected", "tolerance",
     "status", "note",
 ]  # fmt: skip
-KINDS = ("claim", "negative_control", "identity", "finding")
 STATUSES = ("pass", "fail", "deviates", "unresolved")
 _TEMPLATED = ("id", "statement", "reference", "metric")
 

@@ -79,10 +79,14 @@ def _check_stability(model: dict, key: str, h: float, T: float, lam: float, d: i
             _fail(f"{key}.U", f"unstable at the coarsest h = {h:.3g}: hUλ_max ≥ 2(1 + Z)")
 
 
+def _check_blocks(mc: dict, key: str) -> None:
+    """Seed blocks of ``paths_per_block`` paths: ``n_paths`` must fill them exactly."""
+    if (n := mc["n_paths"]) % (block := mc["paths_per_block"]):
+        _fail(f"{key}.n_paths", f"{n} is not a multiple of paths_per_block = {block}")
+
+
 def _check_mc(mc: dict, key: str) -> None:
-    if mc["n_paths"] % mc["paths_per_block"]:
-        _fail(f"{key}.n_paths", f"{mc['n_paths']} is not a multiple of paths_per_block "
-                                f"= {mc['paths_per_block']}")  # fmt: skip
+    _check_blocks(mc, key)
     if mc["fine_steps"] % 2:
         _fail(f"{key}.fine_steps", f"must be even (grids δ and 2δ), got {mc['fine_steps']}")
 
@@ -337,8 +341,7 @@ def _check_adaptive_sde(a: dict) -> None:
         problem = problem_of(c, key)
         taus = _check_adaptive_ladder(c, key, c["T"], c["t0"])
         _check_adaptive_rates(c["optimizer"], f"{key}.optimizer", taus[0])
-        if (n := c["mc"]["n_paths"]) % (block := c["mc"]["paths_per_block"]):
-            _fail(f"{key}.mc.n_paths", f"{n} is not a multiple of paths_per_block = {block}")
+        _check_blocks(c["mc"], f"{key}.mc")
         models = c["models"] + c.get("diagnostic", {}).get("models", [])
         if c["optimizer"]["name"] == "rmsprop" and (bad := _ADAM_ONLY_MODELS & set(models)):
             _fail(f"{key}.models", f"{sorted(bad)} are Adam code variants (spec §2.11 rows 3–4)")

@@ -12,7 +12,6 @@ cell ids), so that the same inputs give the same bytes.
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import jupytext
@@ -25,29 +24,33 @@ from sgdsde.io import write_text
 _VOLATILE = ("start_time", "end_time", "duration", "execution")
 
 
-def without_volatile_metadata(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """The notebook with papermill's and Jupyter's timings removed and cell ids numbered."""
-    for meta in (notebook.metadata.get("papermill", {}), notebook.metadata):
+def _drop_volatile(metadata: dict) -> None:
+    for meta in (metadata.get("papermill", {}), metadata):
         for key in _VOLATILE:
             meta.pop(key, None)
+
+
+def without_volatile_metadata(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The notebook with papermill's and Jupyter's timings removed and cell ids numbered."""
+    _drop_volatile(notebook.metadata)
     for i, cell in enumerate(notebook.cells):
         if "id" in cell:
             cell["id"] = f"cell-{i}"
-        for meta in (cell.metadata.get("papermill", {}), cell.metadata):
-            for key in _VOLATILE:
-                meta.pop(key, None)
+        _drop_volatile(cell.metadata)
     return notebook
 
 
 def execute_notebook(source: Path, output: Path, parameters: dict) -> None:
     """Run ``source`` with ``parameters``; write the executed notebook and its HTML export."""
     notebook = jupytext.read(source)
-    with tempfile.TemporaryDirectory() as scratch:
-        executed = papermill.execute_notebook(
-            notebook, str(Path(scratch) / output.name), parameters=parameters,
-            kernel_name="python3", cwd=".", progress_bar=False,
-        )  # fmt: skip
+    # no output path: papermill keeps the executed notebook in memory, written below only
+    # when every cell ran
+    executed = papermill.execute_notebook(
+        notebook, None, parameters=parameters, kernel_name="python3", cwd=".", progress_bar=False
+    )
     executed = without_volatile_metadata(executed)
+    # papermill records an in-memory input as the whole notebook, random cell ids included
+    executed.metadata.papermill |= {"input_path": str(source), "output_path": str(output)}
     html, _ = HTMLExporter().from_notebook_node(executed)
     write_text(output.with_suffix(".html"), html)
     write_text(output, nbformat.writes(executed))
