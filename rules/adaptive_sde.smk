@@ -1,5 +1,5 @@
 # arXiv 2509.21614: RMSprop and Adam with time step τ, their order-1 and order-2 effective
-# equations in the ballistic and batch-equivalent regimes. Spec: shared/papers/2509.21614.md.
+# equations in the ballistic and batch-equivalent regimes. Method: docs/adaptive_sde.md.
 # Computation: sgdsde.adaptive (library) and sgdsde.experiments.adaptive_sde.
 
 

@@ -1,4 +1,4 @@
-# arXiv 2407.02322: SDE models of least-squares SGD. Spec: shared/papers/2407.02322.md.
+# arXiv 2407.02322: SDE models of least-squares SGD. Method: docs/least_squares.md.
 # Computation: sgdsde.experiments.least_squares; datasets: sgdsde.least_squares.
 
 

@@ -1,5 +1,5 @@
 # arXiv 2307.15196: the marginal value of momentum for small learning rate SGD.
-# Spec: shared/papers/2307.15196.md. Computation: sgdsde.experiments.marginal_momentum.
+# Method: docs/marginal_momentum.md. Computation: sgdsde.experiments.marginal_momentum.
 # E0–E6 check the theory (exact where a closed form exists); E7–E9 are CPU analogues of
 # Figure 1, Table 1 and Figure 2 (digits, PyTorch, one thread per job), each split into run
 # jobs (one per batch size / shot count / (ℓ, η)) and an aggregation; E10 is the CIFAR-10

@@ -1,5 +1,5 @@
 # arXiv 2504.13992: heavy ball with time-varying schedules and its ODE/SDE approximations.
-# Spec: shared/papers/2504.13992.md. Computation: sgdsde.experiments.momentum_approx.
+# Method: docs/momentum_approx.md. Computation: sgdsde.experiments.momentum_approx.
 
 
 rule momentum_approx_experiment:
