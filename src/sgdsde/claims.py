@@ -33,11 +33,10 @@ import re
 from importlib import resources
 from pathlib import Path
 
-import jsonschema
 import numpy as np
 import pandas as pd
-import yaml
 
+from sgdsde.config_files import jsonschema, read_yaml
 from sgdsde.latex import escape, latex_number
 
 COLUMNS = [
@@ -54,7 +53,7 @@ class ClaimError(ValueError):
 
 
 def _schema() -> dict:
-    return yaml.safe_load(resources.files("sgdsde").joinpath("claims.schema.yaml").read_text())
+    return read_yaml(resources.files("sgdsde").joinpath("claims.schema.yaml").read_text())
 
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -80,7 +79,7 @@ def expand(entry: dict) -> list[dict]:
 
 def load_manifest(path: Path) -> list[dict]:
     """Read, validate and expand one claims manifest."""
-    manifest = yaml.safe_load(Path(path).read_text())
+    manifest = read_yaml(Path(path).read_text())
     try:
         jsonschema.validate(manifest, _schema())
     except jsonschema.ValidationError as err:

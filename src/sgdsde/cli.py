@@ -49,7 +49,7 @@ def load_metrics(paths: list[str], results: str) -> dict[tuple[str, str], dict]:
 
 
 def _claims(args: argparse.Namespace) -> None:
-    from sgdsde import claims as ledger  # jsonschema takes seconds to import: only here
+    from sgdsde import claims as ledger
 
     claims = ledger.load_manifests(map(Path, args.manifests))
     table = ledger.evaluate(claims, load_metrics(args.metrics, args.results))

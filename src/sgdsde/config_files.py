@@ -8,15 +8,34 @@ as ``config key a.b.c: reason``. Both run in the Snakefile before any job is sch
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
-import jsonschema
 import yaml
 
 from sgdsde.config import ConfigError
 
+# jsonschema imports its optional IRI format checker, which compiles 38 grammars (≈ 5 s) at every
+# Snakemake start, each cluster job's included; no schema here uses the IRI formats.
+sys.modules.setdefault("rfc3987_syntax", None)
+import jsonschema  # noqa: E402
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+#: libyaml's parser when PyYAML was built with it (≈ 10× faster), with PyYAML's safe constructor.
+SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def read_yaml(text: str):
+    """The data of a YAML document, safely constructed."""
+    return yaml.load(text, Loader=SafeLoader)
+
+
+class _DuplicateKey(yaml.YAMLError):
+    def __init__(self, line: int, key):
+        super().__init__(f"{line}: duplicate key {key!r}")
+        self.line, self.key = line, key
+
+
+class _UniqueKeyLoader(SafeLoader):
     """A safe loader that refuses a mapping key given twice."""
 
 
@@ -25,8 +44,7 @@ def _construct_unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, 
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
         if key in seen:
-            line = key_node.start_mark.line + 1
-            raise ConfigError(f"{node.start_mark.name}:{line}: duplicate key {key!r}")
+            raise _DuplicateKey(key_node.start_mark.line + 1, key)
         seen.add(key)
     return loader.construct_mapping(node, deep=deep)
 
@@ -42,6 +60,8 @@ def load_config_file(path: Path | str) -> dict:
     try:
         with path.open(encoding="utf-8") as stream:
             data = yaml.load(stream, Loader=_UniqueKeyLoader)
+    except _DuplicateKey as err:
+        raise ConfigError(f"{path}:{err.line}: duplicate key {err.key!r}") from None
     except yaml.YAMLError as err:
         where = getattr(err, "problem_mark", None)
         line = f":{where.line + 1}" if where else ""
@@ -61,7 +81,7 @@ def _key(path) -> str:
 
 def validate_schema(config: dict, schema_path: Path | str) -> None:
     """Raise :class:`ConfigError` with the most relevant schema violation, in one line."""
-    schema = yaml.safe_load(Path(schema_path).read_text())
+    schema = read_yaml(Path(schema_path).read_text())
     validator = jsonschema.Draft202012Validator(schema)
     error = jsonschema.exceptions.best_match(validator.iter_errors(config))
     if error is None:

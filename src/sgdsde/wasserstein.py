@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import numpy as np
-import ot
 from scipy import linalg, stats
 
 from sgdsde.stats import Estimate, mean_with_se
@@ -43,6 +42,8 @@ def emd_wasserstein(a: np.ndarray, b: np.ndarray, p: float = 2.0, cap: int = 100
     first ``min(N, cap)`` points of each sample (the solve is O(N³): always capped)."""
     a = np.asarray(a, dtype=float).reshape(len(a), -1)[:cap]
     b = np.asarray(b, dtype=float).reshape(len(b), -1)[:cap]
+    import ot  # POT imports PyTorch (≈ 3 s): only where a transport problem is solved
+
     cost = ot.dist(a, b, metric="euclidean") ** p
     wa, wb = np.full(len(a), 1 / len(a)), np.full(len(b), 1 / len(b))
     return float(ot.emd2(wa, wb, cost, numItermax=10_000_000) ** (1 / p))
@@ -52,6 +53,8 @@ def sliced_wasserstein(a, b, n_projections: int = 500, seed: int = 0, p: int = 2
     """Sliced ``W_p`` (POT), with a fixed projection seed (§6.5)."""
     a = np.asarray(a, dtype=float).reshape(len(a), -1)
     b = np.asarray(b, dtype=float).reshape(len(b), -1)
+    import ot
+
     return float(ot.sliced_wasserstein_distance(a, b, n_projections=n_projections, p=p, seed=seed))
 
 
