@@ -13,7 +13,7 @@
 # %% [markdown]
 # # F1–F5: effective equations of RMSprop and Adam (arXiv 2509.21614)
 #
-# Spec `papers/2509.21614.md` §3.7. Weak errors `E φ(discrete) − E φ(model)` on the Gaussian-data
+# docs/adaptive_sde.md#figures. Weak errors `E φ(discrete) − E φ(model)` on the Gaussian-data
 # quadratic, coupled Monte Carlo with ±2·SE bars (E4–E8), exact errors where no MC is involved
 # (E1, E2). The τ-axis is flipped as in the paper's Table 1 (τ decreases to the right); guides
 # `C1 τ` and `C2 τ²` are fitted as in the authors' code, `C = exp(mean(log|e| − q log τ))`.
@@ -167,7 +167,7 @@ axes[0, 2].text(
     0.0,
     0.5,
     "batch-equivalent regime:\nv-errors at order 2 with W2,\n"
-    "θ-errors stay O(τ) at order 2:\nthe third-moment obstruction\n(spec §2.6)",
+    "θ-errors stay O(τ) at order 2:\nthe third-moment obstruction\n(docs/adaptive_sde.md#e6)",
     fontsize=10,
     va="center",
 )
@@ -197,7 +197,8 @@ for row, exp, regime in ((0, "E4", "ballistic"), (1, "E6", "batch-eq")):
         for m in ("sde1", "sde2"):
             r = t[(t["test_function"] == g) & (t["model"] == m)]
             c, _ = STYLE[m]
-            # plotted as E φ(model) − E φ(disc), the sign convention of spec §3.7 F4
+            # plotted as E φ(model) − E φ(disc), the sign convention of docs/adaptive_sde.md#figures
+            # F4
             ax.plot(r["t"], -r["error"], color=c, lw=1.3, label=LABEL[m])
             ax.fill_between(
                 r["t"],

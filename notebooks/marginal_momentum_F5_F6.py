@@ -15,7 +15,7 @@
 #
 # **These are analogues, not the paper's experiments**: scikit-learn's 8×8 digits and small
 # MLPs on one CPU thread instead of ImageNet/ResNet-50 and CIFAR-10/ResNet-32 on GPUs
-# (spec §6). Only the qualitative claims are compared.
+# (docs/marginal_momentum.md#experiments). Only the qualitative claims are compared.
 #
 # * **F5** (E7, Figure 1 analogue): test accuracy against the batch size for SGDM at its best η,
 #   SGD at the same η (the paper's "SGD at γ/(1−β)") and SGD at its own best η; mean ± std

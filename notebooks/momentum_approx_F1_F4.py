@@ -14,15 +14,16 @@
 # # F1–F4: exact weak errors of the ODE, SDE1 and SDE2 against the step size
 #
 # arXiv 2504.13992 (momentum approximations), experiment **E1** of the spec
-# `papers/2504.13992.md`. Errors are `E g(x_N) − E g(X_T)` computed **exactly** from the means and
-# covariances of the linear-Gaussian models (spec §5), so there is no Monte-Carlo error to show.
+# docs/momentum_approx.md. Errors are `E g(x_N) − E g(X_T)` computed **exactly** from the means and
+# covariances of the linear-Gaussian models (docs/momentum_approx.md#exact-moments), so there is no
+# Monte-Carlo error to show.
 #
 # * **F1**, CFG-B (Regime B, `η = h²U`, `ζ = 1 − hV`): ODE and SDE1 are first order, SDE2
 #   second order.
 # * **F2**, CFG-A (fixed momentum `ζ = 0.9`): SDE2 is second order only with the shifted initial
 #   condition; without it the rest start's initial layer leaves an O(h) error (negative control).
 # * **F3**, CFG-B: `e(h)/h` of ODE and SDE1 converges to the leading coefficient φ̄ (dashed),
-#   computed independently by quadrature (spec §5.5).
+#   computed independently by quadrature (docs/momentum_approx.md#phibar).
 # * **F4**, CFG-B: the sup-norm error over the grid (Theorem 7's norm) and the one-step (local)
 #   error, whose orders are one higher: 2 for ODE/SDE1, 3 for SDE2.
 

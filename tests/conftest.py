@@ -1,4 +1,5 @@
-"""Shared fixtures: the canonical configurations CFG-B and CFG-A of spec 2504.13992 §3."""
+"""Shared fixtures: the canonical configurations CFG-B and CFG-A of
+docs/momentum_approx.md#experiments."""
 
 from __future__ import annotations
 

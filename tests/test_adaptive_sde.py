@@ -146,7 +146,8 @@ def _det_slopes(disc, problem, name, taus, T, skip_of, **kw):
 
 
 def test_rmsprop_deterministic_orders():
-    """Rate test (spec §3.6 V1): σ = 0, exact errors; slopes 1 and 2 over τ = 2^-4…2^-6."""
+    """Rate test (docs/adaptive_sde.md#experiments V1): σ = 0, exact errors; slopes 1 and 2 over τ =
+    2^-4…2^-6."""
     problem = GaussianDataQuadratic(A, 0.0)
     disc, taus = RMSprop(problem, 0.5, 1e-6), 2.0 ** -np.arange(4, 7)
     assert abs(_det_slopes(disc, problem, "ode", taus, 1.0, lambda t: 0) - 1) < 0.05
@@ -154,8 +155,8 @@ def test_rmsprop_deterministic_orders():
 
 
 def test_adam_deterministic_orders_and_code_variant():
-    """Rate test (spec §3.6 A1): from t0 = 0.25, ODE order 1 and order-2 drift order 2; the
-    code's drift is order 1; from 2τ the order-2 drift gives only ≈1.5."""
+    """Rate test (docs/adaptive_sde.md#experiments A1): from t0 = 0.25, ODE order 1 and order-2
+    drift order 2; the code's drift is order 1; from 2τ the order-2 drift gives only ≈1.5."""
     problem = GaussianDataQuadratic(A, 0.0)
     disc, taus = Adam(problem, 1.0, 0.5, 1e-6), 2.0 ** -np.arange(4, 7)
     t0 = lambda tau: round(0.25 / tau)  # noqa: E731

@@ -20,7 +20,8 @@ from sgdsde.claims import (
 from .conftest import CLAIM_MANIFESTS
 
 BASE = {
-    "paper": "momentum_approx", "reference": "r", "statement": "s", "provenance": "derived",
+    "paper": "momentum_approx", "reference": "r", "anchor": "docs/momentum_approx.md#e1",
+    "statement": "s", "provenance": "derived",
     "experiment": "E1", "check": "within", "expected": 2.0, "tolerance": 0.05,
 }  # fmt: skip
 

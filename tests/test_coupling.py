@@ -1,4 +1,4 @@
-"""The coupled Monte-Carlo engine (spec 2504.13992 §6, E1c)."""
+"""The coupled Monte-Carlo engine (docs/momentum_approx.md#pitfalls, E1c)."""
 
 import numpy as np
 import pytest

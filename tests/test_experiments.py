@@ -64,7 +64,8 @@ def test_divergence_is_an_error_naming_experiment_and_step():
 
 
 def test_e4_acceleration_and_bounds():
-    """Spec E4 at reduced size: GD ~ k^-1, heavy ball and Nesterov ~ k^-2 within the bound."""
+    """docs/momentum_approx.md#e4 at reduced size: GD ~ k^-1, heavy ball and Nesterov ~ k^-2 within
+    the bound."""
     from sgdsde.experiments.momentum_approx.convex import run_E4
 
     c = {"log10_lambda": [-6, 0], "n_coordinates": 100, "iterations": 1000, "window": [10, 300],
@@ -103,5 +104,5 @@ def test_e8_constant_grows_like_zeta_over_one_minus_zeta(small):
     cfg["E8"] = {"zeta": [0.5, 0.9], "W": {"kind": "inverse"}, "k": [8, 12]}
     m = run_E8(cfg, seed).metrics
     assert m["zeta=0.5/g1/last_pair_slope"] == pytest.approx(1.0, abs=0.05)
-    # spec E8: e/h ≈ −0.104 ζ/(1 − ζ) for g1
+    # docs/momentum_approx.md#e8: e/h ≈ −0.104 ζ/(1 − ζ) for g1
     assert m["zeta=0.9/g1/error_over_h"] == pytest.approx(-0.104 * 9, rel=0.05)

@@ -1,4 +1,5 @@
-"""State-dependent noise (spec 2504.13992 E1b, §5.4): the moment closure against Monte Carlo."""
+"""State-dependent noise (docs/momentum_approx.md#e1, docs/momentum_approx.md#exact-moments): the
+moment closure against Monte Carlo."""
 
 import numpy as np
 

@@ -1,4 +1,5 @@
-"""Unit, closed-form and rate tests of the least-squares SDE library (spec 2407.02322 §5, §7.4)."""
+"""Unit, closed-form and rate tests of the least-squares SDE library
+(docs/least_squares.md#derivations, docs/least_squares.md#derivations)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from sgdsde.checks import DivergenceError
 
 @pytest.fixture(scope="module")
 def d3():
-    """V2-type data of spec §8: d = 3, n = 40, noisy labels."""
+    """V2-type data of docs/least_squares.md#derivations: d = 3, n = 40, noisy labels."""
     g = np.random.default_rng(1)
     X = g.standard_normal((40, 3)) * np.sqrt([1.0, 0.49, 0.16])
     return ls.TrainingProblem(X, X @ g.standard_normal(3) + 0.5 * g.standard_normal(40))
@@ -30,7 +31,7 @@ def d1():
 
 @pytest.mark.parametrize("kappa", [0, 1])
 def test_training_factor_has_the_sgd_covariance(d3, kappa, rng):
-    """§7.4 test 1: σσᵀ = γΣ_κ(θ) for the factor √(γ/n)Xᵀdiag(r)P_κ."""
+    """docs/least_squares.md#derivations test 1: σσᵀ = γΣ_κ(θ) for the factor √(γ/n)Xᵀdiag(r)P_κ."""
     for theta in rng.standard_normal((5, 3)):
         s = ls.sigma_factor(d3, theta, 0.3, kappa)
         np.testing.assert_allclose(s @ s.T, 0.3 * ls.noise_covariance(d3, theta, kappa),
@@ -38,7 +39,8 @@ def test_training_factor_has_the_sgd_covariance(d3, kappa, rng):
 
 
 def test_population_covariance_is_the_gradient_covariance(rng):
-    """Isserlis: Cov(g) = (ηᵀHη + σ²)H + Hηηᵀ H for g = x(xᵀη − ε), x ~ N(0, diag λ) (§2.2)."""
+    """Isserlis: Cov(g) = (ηᵀHη + σ²)H + Hηηᵀ H for g = x(xᵀη − ε), x ~ N(0, diag λ)
+    (docs/least_squares.md#setting)."""
     lam, eta, sigma = np.array([1.0, 0.5]), np.array([0.7, -1.2]), 0.8
     x = rng.standard_normal((400_000, 2)) * np.sqrt(lam)
     g = x * (x @ eta - sigma * rng.standard_normal(400_000))[:, None]
@@ -61,7 +63,8 @@ def test_sym_operators_match_the_direct_formulas(d3, rng):
 
 @pytest.mark.parametrize("kappa", [0, 1])
 def test_stationary_second_moment_solves_the_lyapunov_equation(d3, kappa):
-    """§E5: HM + MH − γ(𝒯(M) − κHMH) = γS_0, M ⪰ 0; trace identity (§5.1)."""
+    """docs/least_squares.md#e5: HM + MH − γ(𝒯(M) − κHMH) = γS_0, M ⪰ 0; trace identity
+    (docs/least_squares.md#moment-equations)."""
     ops, gamma = ls.SymOperators(d3), 0.2
     M = ls.stationary_second_moment(ops, gamma, kappa)
     H, S0 = d3.H, ops.unvec(ops.S0)
@@ -72,8 +75,9 @@ def test_stationary_second_moment_solves_the_lyapunov_equation(d3, kappa):
 
 
 def test_sgd_stationary_moment_equals_v0_and_em_v1_with_step_gamma_is_sgd(d3):
-    """§5.9 (spec V3): SGD's stationary M equals V0's M_∞ for every γ; and Euler–Maruyama of the
-    V1 SDE with Δ = γ has exactly SGD's moment recursion (𝒮_1 = 𝒯 − H·H cancels the Δ²HMH)."""
+    """docs/least_squares.md#discrete-recursions (spec V3): SGD's stationary M equals V0's M_∞ for
+    every γ; and Euler–Maruyama of the V1 SDE with Δ = γ has exactly SGD's moment recursion (𝒮_1 = 𝒯
+    − H·H cancels the Δ²HMH)."""
     ops = ls.SymOperators(d3)
     for gamma in (0.05, 0.2):
         np.testing.assert_allclose(ls.sgd_stationary_second_moment(ops, gamma),
@@ -85,8 +89,8 @@ def test_sgd_stationary_moment_equals_v0_and_em_v1_with_step_gamma_is_sgd(d3):
 
 @pytest.mark.parametrize("kappa", [0, 1])
 def test_one_dimensional_closed_forms(d1, kappa):
-    """§5.2: m_2 = γc/(2h − γA) = the Lyapunov solution; γ_2 = 2h/A; Pearson IV normalised, with
-    variance m_2, mean 0 and cdf∘ppf = id; α = 1 + 2h/(γA)."""
+    """docs/least_squares.md#pearson-iv: m_2 = γc/(2h − γA) = the Lyapunov solution; γ_2 = 2h/A;
+    Pearson IV normalised, with variance m_2, mean 0 and cdf∘ppf = id; α = 1 + 2h/(γA)."""
     gamma = 0.25
     model = ls.ScalarTraining.from_problem(d1, gamma, kappa)
     ops = ls.SymOperators(d1)
@@ -103,12 +107,12 @@ def test_one_dimensional_closed_forms(d1, kappa):
     q = np.linspace(0.01, 0.99, 9)
     np.testing.assert_allclose(law.cdf(law.ppf(q)), q, atol=1e-8)
     assert model.alpha == pytest.approx(1 + 2 * model.h / (gamma * model.A))
-    if kappa == 0:  # spec §8 V1 (same construction, seed 0)
+    if kappa == 0:  # docs/least_squares.md#derivations V1 (same construction, seed 0)
         assert model.alpha == pytest.approx(4.019, abs=1e-3)
 
 
 def test_pearson_tail_slope(d1):
-    """§7.4 test 3: the survival function decays like r^−α."""
+    """docs/least_squares.md#derivations test 3: the survival function decays like r^−α."""
     law = ls.PearsonIV(ls.ScalarTraining.from_problem(d1, 0.25, 0))
     r = np.array([30.0, 60.0])
     slope = np.diff(np.log(law.survival(r))) / np.diff(np.log(r))
@@ -150,8 +154,8 @@ def test_nonparametric_coupling_rate():
 
 
 def test_population_stationary_risk_and_gamma2():
-    """§5.5: m^∞ is the fixed point of the diagonal ODE; γ_2 S(γ_2) = 1; d = 1:
-    γ_2 = 2/((1+c')λ)."""
+    """docs/least_squares.md#population: m^∞ is the fixed point of the diagonal ODE; γ_2 S(γ_2) = 1;
+    d = 1: γ_2 = 2/((1+c')λ)."""
     lam = np.arange(1, 51, dtype=float) ** -2.0
     for kappa in (0, 1):
         gamma = 0.5 * ls.population_gamma2(lam, kappa)
@@ -167,7 +171,8 @@ def test_population_stationary_risk_and_gamma2():
 
 
 def test_isotropic_alpha_reduces_to_one_dimension():
-    """§5.3/5.4: d = 1: α = 1 + 2/(3γλ) (V0), 1 + 1/(γλ) (V1); spec V10 values."""
+    """docs/least_squares.md#population/5.4: d = 1: α = 1 + 2/(3γλ) (V0), 1 + 1/(γλ) (V1); spec V10
+    values."""
     for g in (0.05, 0.1, 0.3):
         assert ls.isotropic_alpha(1.0, g, 1, 0) == pytest.approx(1 + 2 / (3 * g))
         assert ls.isotropic_alpha(1.0, g, 1, 1) == pytest.approx(1 + 1 / g)
@@ -175,8 +180,9 @@ def test_isotropic_alpha_reduces_to_one_dimension():
 
 
 def test_kesten_indices():
-    """§5.9, spec V10: online Gaussian χ(γλ = 0.1) = 17.29, χ(0.3) = 5.31; training SGD with
-    γ max x_i² ≤ 2 has no Kesten index (compactly supported law)."""
+    """docs/least_squares.md#discrete-recursions, spec V10: online Gaussian χ(γλ = 0.1) = 17.29,
+    χ(0.3) = 5.31; training SGD with γ max x_i² ≤ 2 has no Kesten index (compactly supported
+    law)."""
     assert ls.kesten_index_gaussian(1.0, 0.1) == pytest.approx(17.29, abs=0.02)
     assert ls.kesten_index_gaussian(1.0, 0.3) == pytest.approx(5.31, abs=0.02)
     assert ls.kesten_index_training(np.array([0.5, 1.0, 1.3]), 1.0) == np.inf
@@ -241,7 +247,8 @@ def test_dataset_files_are_versioned(tmp_path):
 
 
 def test_kernel_component_is_frozen_and_limit_is_closest_interpolator():
-    """§2.3/§2.4: n < d, noiseless SDE: P_Ker(θ_t − θ_0) = 0 and θ_t → θ_0 − X⁺(Xθ_0 − y)."""
+    """docs/least_squares.md#setting/docs/least_squares.md#setting: n < d, noiseless SDE: P_Ker(θ_t
+    − θ_0) = 0 and θ_t → θ_0 − X⁺(Xθ_0 − y)."""
     g = np.random.default_rng(5)
     X = g.standard_normal((4, 8))
     problem = ls.TrainingProblem(X, g.standard_normal(4))

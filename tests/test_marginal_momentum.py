@@ -1,4 +1,4 @@
-"""Unit and rate tests of arXiv 2307.15196 (spec papers/2307.15196.md): parametrisations and
+"""Unit and rate tests of arXiv 2307.15196 (docs/marginal_momentum.md): parametrisations and
 their conversions, the averaged learning rate, the warm-up closed forms, SVAG, the test
 problems, Theorem 4.5 by exact moments and the slow SDE of the ½(uv−1)² toy."""
 
@@ -179,7 +179,7 @@ def test_nc2_derivatives_match_finite_differences(rng):
 
 
 def test_manifold_toy_label_noise_sgd_identity(rng):
-    """Spec §5.5: with σ_I = 0, one SGD step maps D to D(1 − η²R²) exactly."""
+    """docs/marginal_momentum.md#e5: with σ_I = 0, one SGD step maps D to D(1 − η²R²) exactly."""
     toy, x, eta = ManifoldToy(1.0), rng.standard_normal((6, 2)), 0.05
     noise = rng.standard_normal((6, 3))
     R = x[:, 0] * x[:, 1] - 1 + noise[:, 0]
@@ -224,7 +224,7 @@ THM45 = {"H": [1.0, 3.0], "x0": [1.0, 1.0], "T": 1.0, "c0": 0.1, "c": 1.0}
 @pytest.mark.parametrize("alpha", [0.0, 0.25, 0.5])
 def test_theorem_45_weak_order_exact(alpha):
     """Thm 4.5: the exact gap decays at least at the proven order (1−α)/2; the measured order
-    is 1−α (spec §2.8 empirical note)."""
+    is 1−α (docs/marginal_momentum.md#exact-moments empirical note)."""
     eta = 0.1 * 2.0 ** -np.arange(3, 8)
     gaps = [_thm45_gaps(THM45, e, alpha)["eta_bar"][0] for e in eta]
     slope = fit_loglog_slope(eta, gaps).slope

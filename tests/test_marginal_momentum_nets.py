@@ -1,6 +1,7 @@
-"""The PyTorch side of arXiv 2307.15196's CPU analogues (spec §6, §7): one thread, the
-hand-written form-(3) optimiser, SVAG as a loss, the digits data, divergence handling, and the
-CIFAR-10 scale-up path on a tiny generated copy in the python-pickle format."""
+"""The PyTorch side of arXiv 2307.15196's CPU analogues (docs/marginal_momentum.md#experiments,
+docs/marginal_momentum.md#pitfalls): one thread, the hand-written form-(3) optimiser, SVAG as a
+loss, the digits data, divergence handling, and the CIFAR-10 scale-up path on a tiny generated copy
+in the python-pickle format."""
 
 import pickle
 

@@ -67,7 +67,8 @@ def test_ode_has_zero_covariance_and_sde2_mean_shifts_by_order_h(cfg_b):
 @pytest.mark.parametrize("g_name", ["g1", "g3"])
 @pytest.mark.parametrize("approximation", ["ode", "sde1"])
 def test_phibar_equals_richardson_limit_of_error_over_h(cfg_b, g_name, approximation):
-    """φ̄ by quadrature (§5.5) equals 2e(h/2)/(h/2) − e(h)/h up to zero(h²), at h = 2^-8."""
+    """φ̄ by quadrature (docs/momentum_approx.md#phibar) equals 2e(h/2)/(h/2) − e(h)/h up to
+    zero(h²), at h = 2^-8."""
     g, T = canonical_test_functions(2)[g_name], 2.0
     a = APPROXIMATIONS[approximation]
 
@@ -83,7 +84,8 @@ def test_phibar_equals_richardson_limit_of_error_over_h(cfg_b, g_name, approxima
 
 
 def test_phibar_values_quoted_in_the_spec(cfg_b):
-    """Spec §6 pitfall 8: for g1 in CFG-B the errors are ≈ −0.375h (ODE) and −0.541h (SDE1)."""
+    """docs/momentum_approx.md#pitfalls P8: for g1 in CFG-B the errors are ≈ −0.375h (ODE) and
+    −0.541h (SDE1)."""
     g1 = canonical_test_functions(2)["g1"]
     assert leading_error_coefficient(cfg_b, 2.0, g1, APPROXIMATIONS["ode"]) == pytest.approx(
         -0.375, abs=5e-4

@@ -1,4 +1,4 @@
-"""Pathwise identities between the heavy-ball forms (spec 2504.13992 §2.2–2.4)."""
+"""Pathwise identities between the heavy-ball forms (docs/momentum_approx.md#setting)."""
 
 import numpy as np
 
@@ -40,7 +40,8 @@ def test_lift_sgd_form_and_natural_objective_are_heavy_ball(rng):
 
 
 def test_seed_objective_is_not_heavy_ball(rng):
-    """The seed's j gives (−η∇f − ζ(x−y), (1−ζ)y + ζx), not (x − η∇f + ζ(x−y), x) (§2.4)."""
+    """The seed's j gives (−η∇f − ζ(x−y), (1−ζ)y + ζx), not (x − η∇f + ζ(x−y), x)
+    (docs/momentum_approx.md#lift)."""
     d = 2
     X = rng.standard_normal((10, 2 * d))
     eta, zeta, grad = np.full(d, 0.05), np.full(d, 0.9), rng.standard_normal((10, d))

@@ -1,5 +1,5 @@
-"""Rate tests of the approximation theorems (spec 2504.13992 §2.6, E1): fitted log-log slopes
-of exact weak errors against h, asserted within a stated tolerance of the theory."""
+"""Rate tests of the approximation theorems (docs/momentum_approx.md#sde2, E1): fitted log-log
+slopes of exact weak errors against h, asserted within a stated tolerance of the theory."""
 
 from dataclasses import dataclass, replace
 
@@ -39,7 +39,8 @@ def test_cfg_b_weak_orders(cfg_b, approximation, order, g_name):
 @pytest.mark.parametrize("g_name", ["g1", "g3"])
 @pytest.mark.parametrize(("approximation", "order"), [("sde2", 2), ("sde2_noshift", 1)])
 def test_cfg_a_initial_shift_decides_the_order(cfg_a, approximation, order, g_name):
-    """Regime A: SDE2 is second order only from the shifted start (negative control: §2.8)."""
+    """Regime A: SDE2 is second order only from the shifted start (negative control:
+    docs/momentum_approx.md#regime-a)."""
     assert slope(cfg_a, approximation, G[g_name], range(8, 13)) == pytest.approx(order, abs=0.1)
 
 
@@ -52,14 +53,15 @@ class RightPointSchedules(HeavyBallRegimeB):
 
 
 def test_right_point_schedules_degrade_sde2_to_first_order(cfg_b):
-    """Spec §6 pitfall 3: the rate test must catch a schedule evaluated at t_{n+1}."""
+    """docs/momentum_approx.md#pitfalls P3: the rate test must catch a schedule evaluated at
+    t_{n+1}."""
     wrong = RightPointSchedules(cfg_b.oracle, cfg_b.U, cfg_b.V, cfg_b.x0, cfg_b.p0)
     assert slope(wrong, "sde2", G["g1"], range(6, 11)) == pytest.approx(1.0, abs=0.1)
 
 
 @dataclass(frozen=True)
 class FlippedDerivative:
-    """A schedule whose derivative has the wrong sign (spec §6 pitfall 11)."""
+    """A schedule whose derivative has the wrong sign (docs/momentum_approx.md#pitfalls P11)."""
 
     schedule: object
 

@@ -1,7 +1,8 @@
 """Drifts, diffusions and discrete maps against the explicit formulas of spec 2504.13992.
 
 The exact-moment machinery reads its matrices off these functions, so these tests tie the
-simulator code to the spec's §5.2–5.3 matrices and to the generic §2.6 expansion.
+simulator code to the docs/momentum_approx.md#exact-moments matrices and to the generic
+docs/momentum_approx.md#sde2 expansion.
 """
 
 import numpy as np
@@ -58,7 +59,8 @@ def test_regime_b_drift_matrices_are_spec_5_3(t):
 
 
 def test_regime_b_second_order_drift_is_the_generic_expansion(rng):
-    """b1 = J1 − ½(∂_t J0 + (∇J0) J0) (§2.6) on a non-quadratic F, by finite differences."""
+    """b1 = J1 − ½(∂_t J0 + (∇J0) J0) (docs/momentum_approx.md#sde2) on a non-quadratic F, by finite
+    differences."""
     model, d, t, eps = _model_b(LogCoshQuartic(np.array([0.3, -0.2]))), 2, 0.7, 1e-6
     first, second = APPROXIMATIONS["sde1"], APPROXIMATIONS["sde2"]
     Y = rng.standard_normal((5, 2 * d))
@@ -95,7 +97,8 @@ def test_regime_a_drift_matrix_is_spec_5_3(t):
 
 
 def test_regime_a_reduces_to_kovachki_stuart(rng):
-    """u ≡ 1, ζ constant: x' = −∇F/(1−ζ) − h(1+ζ)/(2(1−ζ)³) ∇²F ∇F (spec §2.8)."""
+    """u ≡ 1, ζ constant: x' = −∇F/(1−ζ) − h(1+ζ)/(2(1−ζ)³) ∇²F ∇F
+    (docs/momentum_approx.md#regime-a)."""
     zeta, h, problem = 0.9, 0.01, LogCoshQuartic(np.array([0.3, -0.2]))
     model = HeavyBallRegimeA(
         GaussianOracle(problem, np.eye(2)), Schedule("constant"), Schedule("constant", zeta), X0
@@ -117,7 +120,8 @@ def test_regime_a_discrete_map_and_initial_shift():
     np.testing.assert_allclose(MB, np.hstack([M, B]), atol=1e-15)
     W0, _ = model.effective_rate(0.0)
     Z0 = Z(0.0, d)
-    shifted = X0 + h * Z0 / (1 - Z0) * W0 * (A @ X0)  # §5.3: z0 + h Z0(1−Z0)⁻¹ W0 A z0
+    # docs/momentum_approx.md#initial-layer: z0 + h Z0(1−Z0)⁻¹ W0 A z0
+    shifted = X0 + h * Z0 / (1 - Z0) * W0 * (A @ X0)
     np.testing.assert_allclose(model.initial_continuous(h, APPROXIMATIONS["sde2"]), shifted)
     np.testing.assert_array_equal(model.initial_continuous(h, APPROXIMATIONS["sde2_noshift"]), X0)
 

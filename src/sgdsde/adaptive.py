@@ -1,4 +1,5 @@
-"""RMSprop and Adam with time step τ, and their effective ODE/SDEs (spec 2509.21614 §2).
+"""RMSprop and Adam with time step τ, and their effective ODE/SDEs
+(docs/adaptive_sde.md#effective-equations).
 
 Everything is vectorised over paths: a state is an array ``(n_paths, n_vars, d)`` with the
 variables stacked in the order ``(θ, v)`` (RMSprop) or ``(θ, m, v)`` (Adam); Python loops run
@@ -6,18 +7,21 @@ over time only. All products, squares, roots and divisions are element-wise.
 
 **Interface (for benchmarks: simulate RMSprop and its order-1 SDE on (n_paths, d) arrays)**::
 
-    problem = GaussianDataQuadratic(A, sigma)                     # §3.1, Σ = σ²A²
-    rms = RMSprop(problem, c=0.5, eps=1e-6, regime="ballistic")   # §2.1 (or "batch_equivalent")
-    theta, v = rms.run(theta0, v0, tau, n_steps, gen)             # discrete, arrays (n_paths, d)
-    sde = rmsprop_equation(problem, "sde1", tau, c=0.5, eps=1e-6, regime="ballistic")
-    X = euler_maruyama(sde, stack(theta0, v0), t0=0, T=1, dt=tau**2/2, gen=gen)   # (n, 2, d)
+    problem = GaussianDataQuadratic(A, sigma)                     # docs/adaptive_sde.md#problems, Σ
+    = σ²A² rms = RMSprop(problem, c=0.5, eps=1e-6, regime="ballistic")   #
+    docs/adaptive_sde.md#optimisers (or "batch_equivalent") theta, v = rms.run(theta0, v0, tau,
+    n_steps, gen)             # discrete, arrays (n_paths, d) sde = rmsprop_equation(problem,
+    "sde1", tau, c=0.5, eps=1e-6, regime="ballistic") X = euler_maruyama(sde, stack(theta0, v0),
+    t0=0, T=1, dt=tau**2/2, gen=gen)   # (n, 2, d)
 
 The coupled Monte-Carlo engine :func:`coupled_weak_errors` drives the discrete optimiser and any
-number of effective equations with the same noise (Brownian bridge, §5.1), antithetic W2 (§5.2)
-and the χ² control variate (§5.3).
+number of effective equations with the same noise (Brownian bridge, docs/adaptive_sde.md#coupling),
+antithetic W2 (docs/adaptive_sde.md#coupling) and the χ² control variate
+(docs/adaptive_sde.md#coupling).
 
-Regimes (§2.3): *ballistic* — gradient noise ξ ~ N(0, Σ), v weight cτ; *batch-equivalent* —
-noise ξ/√τ, v weight cτ² (the square-root scaling rule: η = √τ, 1−β = cη², ε_std = ε/√τ).
+Regimes (docs/adaptive_sde.md#regimes): *ballistic* — gradient noise ξ ~ N(0, Σ), v weight cτ;
+*batch-equivalent* — noise ξ/√τ, v weight cτ² (the square-root scaling rule: η = √τ, 1−β = cη²,
+ε_std = ε/√τ).
 """
 
 from __future__ import annotations
@@ -33,15 +37,16 @@ REGIMES = ("ballistic", "batch_equivalent")
 
 
 def _sqrtm_psd(M: np.ndarray) -> np.ndarray:
-    """Symmetric PSD square root by eigendecomposition (``eigh`` then sqrt, spec §2.0)."""
+    """Symmetric PSD square root by eigendecomposition (``eigh`` then sqrt,
+    docs/adaptive_sde.md#setting)."""
     w, U = np.linalg.eigh(M)
     return (U * np.sqrt(np.clip(w, 0.0, None))) @ U.T
 
 
 @dataclass(frozen=True)
 class GaussianDataQuadratic:
-    """``f(θ;γ) = ½(θ−γ)ᵀA(θ−γ)``, ``γ ~ N(0, σ²I)`` (spec §3.1): ``∇f = Aθ``, ``H = A``,
-    ``ξ = −Aγ ~ N(0, Σ)``, ``Σ = σ²A²``, ``Σ^{1/2} = σA``, ``M = Cov(ξ⊙ξ) = 2Σ∘Σ``."""
+    """``f(θ;γ) = ½(θ−γ)ᵀA(θ−γ)``, ``γ ~ N(0, σ²I)`` (docs/adaptive_sde.md#problems): ``∇f = Aθ``,
+    ``H = A``, ``ξ = −Aγ ~ N(0, Σ)``, ``Σ = σ²A²``, ``Σ^{1/2} = σA``, ``M = Cov(ξ⊙ξ) = 2Σ∘Σ``."""
 
     A: np.ndarray
     sigma: float
@@ -68,13 +73,14 @@ class GaussianDataQuadratic:
         return matvec(self.A, x)
 
     def noise(self, z: np.ndarray) -> np.ndarray:
-        """``ξ = Σ^{1/2} z`` for standard normals z (the coupling convention of §5.1)."""
+        """``ξ = Σ^{1/2} z`` for standard normals z (the coupling convention of
+        docs/adaptive_sde.md#coupling)."""
         return matvec(self.sqrt_Sigma, z)
 
 
 @dataclass(frozen=True)
 class Preconditioner:
-    """``D(v) = 1/(√φ(v) + ε s)`` with the regularisation φ of spec §2.9.
+    """``D(v) = 1/(√φ(v) + ε s)`` with the regularisation φ of docs/adaptive_sde.md#preconditioner.
 
     ``kind``: ``relu`` ``φ = max(v, c_reg)``, ``φ' = 1{v > c_reg}`` (the code's); ``exp`` the C¹
     ``φ = v`` for ``v > c_reg`` else ``c_reg·exp(v/c_reg − 1)``; ``none`` ``φ = v``."""
@@ -101,7 +107,8 @@ class Preconditioner:
         return 1.0 / (np.sqrt(self.phi(v)) + self.eps * eps_scale)
 
     def active(self, v: np.ndarray) -> np.ndarray:
-        """Where φ changes v (``v < c_reg``): the fraction is logged (spec §2.9, R1)."""
+        """Where φ changes v (``v < c_reg``): the fraction is logged
+        (docs/adaptive_sde.md#preconditioner, R1)."""
         return (
             v < self.c_reg if (self.kind != "none" and self.c_reg > 0) else np.zeros_like(v, bool)
         )
@@ -112,10 +119,11 @@ def _check_regime(regime: str) -> None:
         raise ValueError(f"regime must be one of {REGIMES}, got {regime!r}")
 
 
-# ----------------------------------------------------------------------------- discrete (§2.1–2.2)
+# ----------------------------------------------------------------------------- discrete
+# (docs/adaptive_sde.md#optimisers)
 @dataclass(frozen=True)
 class RMSprop:
-    """Discrete RMSprop with time step τ (spec §2.1; θ uses the *old* v_n)::
+    """Discrete RMSprop with time step τ (docs/adaptive_sde.md#optimisers; θ uses the *old* v_n)::
 
     g_n = ∇f(θ_n) + ξ_n          (ballistic)   or  ∇f(θ_n) + ξ_n/√τ   (batch-equivalent)
     v_{n+1} = (1 − cτ) v_n + w g_n²,   w = cτ (ballistic) or cτ² (batch-equivalent)
@@ -139,8 +147,8 @@ class RMSprop:
         return c * tau if self.regime == "ballistic" else c * tau**2
 
     def step(self, X: np.ndarray, n: int, xi: np.ndarray, tau: float, xi_v=None) -> np.ndarray:
-        """One step on a state ``(n_paths, 2, d)``; ``xi_v`` (the B2 diagnostic of §3.6) is an
-        independent noise copy used in the v-update only."""
+        """One step on a state ``(n_paths, 2, d)``; ``xi_v`` (the B2 diagnostic of
+        docs/adaptive_sde.md#experiments) is an independent noise copy used in the v-update only."""
         theta, v = X[:, 0], X[:, 1]
         g = self._gradient(theta, xi, tau)
         gv = g if xi_v is None else self._gradient(theta, xi_v, tau)
@@ -162,14 +170,16 @@ class RMSprop:
 
 
 def adam_offsets(indexing: str) -> tuple[int, int]:
-    """Bias-correction indices: ``γ1_n = 1 − β1^{n+a1}``, ``γ2_n = 1 − β2^{n+a2}`` (spec §2.2):
-    ``natural`` (1, 0) — m_{n+1} has had n+1 updates, v_n has had n; ``code`` (2, 1)."""
+    """Bias-correction indices: ``γ1_n = 1 − β1^{n+a1}``, ``γ2_n = 1 − β2^{n+a2}``
+    (docs/adaptive_sde.md#optimisers): ``natural`` (1, 0) — m_{n+1} has had n+1 updates, v_n has had
+    n; ``code`` (2, 1)."""
     return {"natural": (1, 0), "code": (2, 1)}[indexing]
 
 
 @dataclass(frozen=True)
 class Adam:
-    """Discrete Adam with time step τ (spec §2.2; θ uses the *new* m and the *old* v)::
+    """Discrete Adam with time step τ (docs/adaptive_sde.md#optimisers; θ uses the *new* m and the
+    *old* v)::
 
     m_{n+1} = β1 m_n + c1τ g_n,   v_{n+1} = β2 v_n + w g_n²  (w = c2τ or c2τ²)
     θ_{n+1} = θ_n − τ Γ_n m_{n+1}/(√v_n + ε√γ2_n),   Γ_n = √γ2_n/γ1_n
@@ -208,7 +218,8 @@ class Adam:
 
 def standard_rmsprop_step(theta, V, g, eta: float, beta: float, eps_std: float):
     """Textbook RMSprop with the code's ordering (θ uses the old V):
-    ``V' = βV + (1−β)g²``, ``θ' = θ − η g/(√V + ε_std)`` (spec §2.1, standard reading)."""
+    ``V' = βV + (1−β)g²``, ``θ' = θ − η g/(√V + ε_std)`` (docs/adaptive_sde.md#optimisers, standard
+    reading)."""
     return theta - eta * g / (np.sqrt(V) + eps_std), beta * V + (1 - beta) * g * g
 
 
@@ -219,12 +230,13 @@ def stack(*blocks) -> np.ndarray:
     return np.stack([np.broadcast_to(b, (n, b.shape[1])) for b in blocks], axis=1)
 
 
-# ------------------------------------------------------------ effective equations (§2.5–2.8)
+# ------------------------------------------------------------ effective equations
+# (docs/adaptive_sde.md#effective-equations)
 @dataclass(frozen=True)
 class ModelSpec:
     """Which effective equation: order 1 or 2, whether it has its diffusion, whether W2 (the
     independent BM on v, the paper's key claim) and the W1 cross-term of the v-row are kept, and
-    which published-code discrepancies (spec §2.11) are switched on."""
+    which published-code discrepancies (docs/adaptive_sde.md#code-variants) are switched on."""
 
     order: int
     diffusion: bool = True
@@ -233,7 +245,8 @@ class ModelSpec:
     code_terms: frozenset = frozenset()
 
 
-#: The named models of the experiments. ``code`` switches on every discrepancy of §2.11 that
+#: The named models of the experiments. ``code`` switches on every discrepancy of
+# docs/adaptive_sde.md#code-variants that
 #: applies to the optimiser and regime (rows 1–2 RMSprop; 3, 4, 6–8 Adam).
 MODELS = {
     "ode": ModelSpec(1, diffusion=False),
@@ -256,7 +269,8 @@ def _has(spec: ModelSpec, term: str) -> bool:
 
 @dataclass(frozen=True)
 class RMSpropEquation:
-    """Effective equations of RMSprop, state ``(θ, v)`` (spec §2.5 ballistic, §2.6 batch-eq).
+    """Effective equations of RMSprop, state ``(θ, v)`` (docs/adaptive_sde.md#effective-equations
+    ballistic, docs/adaptive_sde.md#effective-equations batch-eq).
 
     ``R = ∇f² + diagΣ − v`` (ballistic) or ``R_b = diagΣ − v`` (batch-eq), ``D = D(v)``::
 
@@ -268,8 +282,8 @@ class RMSpropEquation:
 
     Order 1 keeps the O(1) terms: the ODE ``dθ = −D∇f``, ``dv = cR`` and "SDE_1order" with the
     θ-noise only (ballistic ``√τ DΣ^{1/2}dW1``; batch-eq Malladi-type ``DΣ^{1/2}dW1``). The
-    ``code`` variant: ballistic order 2 without W2 (§2.11 row 1); batch-eq H-term of the θ
-    diffusion with coefficient c/2 instead of ½ (row 2)."""
+    ``code`` variant: ballistic order 2 without W2 (docs/adaptive_sde.md#code-variants); batch-eq
+    H-term of the θ diffusion with coefficient c/2 instead of ½ (row 2)."""
 
     problem: GaussianDataQuadratic
     spec: ModelSpec
@@ -328,7 +342,8 @@ class RMSpropEquation:
 
 @dataclass(frozen=True)
 class AdamEquation:
-    """Effective equations of Adam, state ``(θ, m, v)`` (spec §2.7 ballistic, §2.8 batch-eq).
+    """Effective equations of Adam, state ``(θ, m, v)`` (docs/adaptive_sde.md#effective-equations
+    ballistic, docs/adaptive_sde.md#effective-equations batch-eq).
 
     ``Γ(t) = √γ2(t)/γ1(t)``, ``γ_i(t) = 1 − exp(−(t + a_iτ)S_i)``, ``S_i = −ln(1−c_iτ)/τ`` so
     that ``Γ(nτ) = Γ_n`` of the discrete with the same indexing; ``D = 1/(√φ(v) + ε√γ2)``::
@@ -340,9 +355,10 @@ class AdamEquation:
     ballistic: ``R = ∇f² + diagΣ − v``, ``κ_m = √τc1``, ``κ_v = 2√τc2``; batch-eq: ``R = diagΣ−v``,
     v-drift correction ``τ(c2∇f² + ½c2²R)``, ``κ_m = c1(1 + ½c1τ)``, ``κ_v = 2τc2``.
     Order 1: ODE ``dθ = −ΓDm, dm = c1(∇f−m), dv = c2R``; "SDE_1order" adds the m-noise
-    (``√τc1`` ballistic, ``c1`` batch-eq). Code variants (§2.11): ``hv`` ``H(∇f⊙D)`` in b1_v
-    (row 3); ``dt`` ``+½Γγ2'D²/√γ2`` time-derivative term (row 4); ``code`` also flips the
-    v-row W1 sign (row 6), drops ``(1+½c1τ)`` (row 7) and c1 in the θ-row (row 8)."""
+    (``√τc1`` ballistic, ``c1`` batch-eq). Code variants (docs/adaptive_sde.md#code-variants):
+    ``hv`` ``H(∇f⊙D)`` in b1_v (row 3); ``dt`` ``+½Γγ2'D²/√γ2`` time-derivative term (row 4);
+    ``code`` also flips the v-row W1 sign (row 6), drops ``(1+½c1τ)`` (row 7) and c1 in the θ-row
+    (row 8)."""
 
     problem: GaussianDataQuadratic
     spec: ModelSpec
@@ -446,8 +462,8 @@ def adam_equation(problem, name: str, tau: float, c1: float, c2: float, eps: flo
 # ---------------------------------------------------------------------------------- integrators
 def euler_maruyama(model, X0: np.ndarray, t0: float, T: float, dt: float, gen,
                    n_paths: int | None = None) -> np.ndarray:  # fmt: skip
-    """Itô Euler–Maruyama with independent W1, W2 from ``t0`` to ``T`` (spec §3.4); the state
-    ``(n_paths, n_vars, d)`` at T."""
+    """Itô Euler–Maruyama with independent W1, W2 from ``t0`` to ``T``
+    (docs/adaptive_sde.md#integrators); the state ``(n_paths, n_vars, d)`` at T."""
     X = np.array(X0, dtype=float)
     if n_paths is not None:
         X = np.broadcast_to(X, (n_paths, *X.shape[-2:])).copy()
@@ -462,7 +478,8 @@ def euler_maruyama(model, X0: np.ndarray, t0: float, T: float, dt: float, gen,
 
 
 def rk4_drift(model, X0: np.ndarray, t0: float, T: float, dt: float) -> np.ndarray:
-    """The drift ODE ``Ẋ = b(t, X)`` by classical RK4 (the σ = 0 checks, spec §3.4)."""
+    """The drift ODE ``Ẋ = b(t, X)`` by classical RK4 (the σ = 0 checks,
+    docs/adaptive_sde.md#integrators)."""
     X = np.array(X0, dtype=float)
     for k in range(round((T - t0) / dt)):
         t = t0 + k * dt
@@ -476,8 +493,8 @@ def rk4_drift(model, X0: np.ndarray, t0: float, T: float, dt: float) -> np.ndarr
 
 def bridge_increments(z: np.ndarray, tau: float, normals: np.ndarray) -> np.ndarray:
     """K i.i.d. ``N(0, τ/K)`` increments ``(K, n, d)`` summing to ``√τ z`` (Brownian bridge,
-    spec §5.1), built from K independent standard normals ``(K, n, d)``: the deviations from
-    the mean of i.i.d. Gaussians are independent of their sum."""
+    docs/adaptive_sde.md#coupling), built from K independent standard normals ``(K, n, d)``: the
+    deviations from the mean of i.i.d. Gaussians are independent of their sum."""
     K = normals.shape[0]
     inc = normals * np.sqrt(tau / K)
     return inc - inc.mean(axis=0, keepdims=True) + (np.sqrt(tau) * z / K)[None]
@@ -495,7 +512,8 @@ def block_normals(generators, paths_per_block: int, lead: tuple = (), d: int = 1
     return out
 
 
-# ------------------------------------------------------------------------- test functions (§3.3)
+# ------------------------------------------------------------------------- test functions
+# (docs/adaptive_sde.md#test-functions)
 def _sq(x):
     return (x * x).mean(axis=-1)
 
@@ -516,7 +534,8 @@ def evaluate_test_functions(X: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
-# ------------------------------------------------------------------------- coupled Monte Carlo (§5)
+# ------------------------------------------------------------------------- coupled Monte Carlo
+# (docs/adaptive_sde.md#coupling)
 @dataclass
 class CoupledRun:
     """What :func:`coupled_weak_errors` measured on one chunk of paths, at one τ.
@@ -541,7 +560,8 @@ def coupled_weak_errors(disc, models: dict, X0: np.ndarray, tau: float, T: float
                         K: int, generators: list, paths_per_block: int, antithetic: bool = True,
                         independent_v_noise: bool = False,
                         label: str = "") -> CoupledRun:  # fmt: skip
-    """Drive ``disc`` (RMSprop or Adam) and every model with the same noise (spec §5):
+    """Drive ``disc`` (RMSprop or Adam) and every model with the same noise
+    (docs/adaptive_sde.md#coupling):
 
     * ``skip`` noise-free discrete steps, then every model starts from the common state at
       ``t = skip·τ``;
@@ -635,17 +655,18 @@ def coupled_weak_errors(disc, models: dict, X0: np.ndarray, tau: float, T: float
 
 
 def control_variates(cv, P, cv2, P2) -> np.ndarray:
-    """Exactly-mean-zero control variates at T (spec §5.3, extended): the discrete chain's χ²
-    response ``CV`` and its centred products ``CV_i CV_j − E[CV_i CV_j]``, and the products of
-    the SDE's W2 response ``CV2`` (its linear part cancels in the antithetic average). ``P`` and
-    ``P2`` are the exact second moments from the linear recursions."""
+    """Exactly-mean-zero control variates at T (docs/adaptive_sde.md#coupling, extended): the
+    discrete chain's χ² response ``CV`` and its centred products ``CV_i CV_j − E[CV_i CV_j]``, and
+    the products of the SDE's W2 response ``CV2`` (its linear part cancels in the antithetic
+    average). ``P`` and ``P2`` are the exact second moments from the linear recursions."""
     i, j = np.triu_indices(cv.shape[1])
     return np.column_stack([cv, cv[:, i] * cv[:, j] - P[i, j], cv2[:, i] * cv2[:, j] - P2[i, j]])
 
 
 def control_variate_estimate(diff: np.ndarray, cv: np.ndarray | None):
     """``mean(diff − CV·β̂)`` and its SE, β̂ the least-squares coefficients of ``diff`` on
-    ``[1, CV]``; the raw CV (true mean 0) is subtracted, not a sample-centred one (§5.3)."""
+    ``[1, CV]``; the raw CV (true mean 0) is subtracted, not a sample-centred one
+    (docs/adaptive_sde.md#coupling)."""
     n = len(diff)
     if cv is None or not np.any(cv):
         return float(diff.mean()), float(diff.std(ddof=1) / np.sqrt(n))

@@ -97,7 +97,8 @@ def best_time(run: Callable[[], object], repeats: int) -> tuple[float, object]:
 @functools.cache
 def heavy_ball_b(d: int) -> HeavyBallRegimeB:
     """CFG-B in d dimensions: ``A = diag(linspace(0.5, 2, d))``, ``S = I``, ``U = 1/(1+t)``,
-    ``V = 2``, ``x0 = 1``, ``p0 = 0`` (spec 2504.13992 §3; d = 2 is not CFG-B's A)."""
+    ``V = 2``, ``x0 = 1``, ``p0 = 0`` (docs/momentum_approx.md#experiments; d = 2 is not CFG-B's
+    A)."""
     problem = Quadratic(np.diag(np.linspace(0.5, 2.0, d)), np.zeros(d))
     U = Schedule.from_config({"kind": "inverse", "scale": 1.0, "offset": 1.0})
     V = Schedule.from_config({"kind": "constant", "scale": 2.0})
@@ -170,7 +171,8 @@ def _heavy_ball_coupled(d: int, n_paths: int, n_steps: int) -> np.ndarray:
 
 @functools.cache
 def _rmsprop_problem(d: int):
-    """The Gaussian-data quadratic of 2509.21614 §3.1 with ``A = diag(1 … 2)``, ``σ = 1``."""
+    """The Gaussian-data quadratic of docs/adaptive_sde.md#problems with ``A = diag(1 … 2)``, ``σ =
+    1``."""
     from sgdsde.adaptive import GaussianDataQuadratic
 
     return GaussianDataQuadratic(np.diag(np.linspace(1.0, 2.0, d)), 1.0)

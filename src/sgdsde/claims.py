@@ -40,7 +40,7 @@ from sgdsde.config_files import jsonschema, read_yaml
 from sgdsde.latex import escape, latex_number
 
 COLUMNS = [
-    "claim_id", "paper", "reference", "statement", "provenance", "kind",
+    "claim_id", "paper", "reference", "anchor", "statement", "provenance", "kind",
     "experiment", "metric", "check", "measured", "ci_low", "ci_high", "expected", "tolerance",
     "status", "note",
 ]  # fmt: skip
@@ -149,7 +149,8 @@ def evaluate(claims: list[dict], metrics: dict[tuple[str, str], dict]) -> pd.Dat
             status = "deviates"
         rows.append({
             "claim_id": c["id"], "paper": c["paper"], "reference": c["reference"],
-            "statement": c["statement"], "provenance": c["provenance"], "kind": kind,
+            "anchor": c["anchor"], "statement": c["statement"], "provenance": c["provenance"],
+            "kind": kind,
             "experiment": c["experiment"], "metric": c["metric"], "check": c["check"],
             "measured": measured, "ci_low": ci[0] if ci else None, "ci_high": ci[1] if ci else None,
             "expected": c["expected"], "tolerance": c.get("tolerance"), "status": status,
@@ -259,9 +260,11 @@ def latex_claims_table(ledger: pd.DataFrame, paper: str) -> str:
         short = short.replace(".", r".\allowbreak{}").replace(r"\_", r"\_\allowbreak{}")
         kind = rf" \emph{{({_KIND_TEX[row.kind]})}}" if row.kind in _KIND_TEX else ""
         note = rf" \emph{{{escape(row.note)}}}" if isinstance(row.note, str) and row.note else ""
+        link = "../../" + row.anchor.replace("#", r"\#")  # relative to results/paper/
+        status = _STATUS_TEX[row.status]
         lines.append(
-            rf"\texttt{{{short}}} & {escape(row.statement)}{kind}{note} & {row.provenance} & "
-            rf"{_measured(row)} & {_expected(row)} & {_STATUS_TEX[row.status]} \\"
+            rf"\href{{{link}}}{{\texttt{{{short}}}}} & {escape(row.statement)}{kind}{note} & "
+            rf"{row.provenance} & {_measured(row)} & {_expected(row)} & {status} \\"
         )
     lines.append(r"\end{longtable}}")
     return "\n".join(lines) + "\n"

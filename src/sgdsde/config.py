@@ -3,7 +3,7 @@
 The JSON schema (``config/config.schema.yaml``, applied with ``snakemake.utils.validate``)
 checks keys, types and ranges one value at a time. What it cannot express is checked here:
 shapes that must agree, ladders that must be ordered, and the stability conditions of
-2504.13992 §6 (pitfall 10) at the coarsest step of the ladder. Each failure names the key.
+docs/momentum_approx.md#pitfalls P10 at the coarsest step of the ladder. Each failure names the key.
 """
 
 from __future__ import annotations
@@ -344,7 +344,10 @@ def _check_adaptive_sde(a: dict) -> None:
         _check_blocks(c["mc"], f"{key}.mc")
         models = c["models"] + c.get("diagnostic", {}).get("models", [])
         if c["optimizer"]["name"] == "rmsprop" and (bad := _ADAM_ONLY_MODELS & set(models)):
-            _fail(f"{key}.models", f"{sorted(bad)} are Adam code variants (spec §2.11 rows 3–4)")
+            _fail(
+                f"{key}.models",
+                f"{sorted(bad)} are Adam code variants (docs/adaptive_sde.md#code-variants)",
+            )
         if c["optimizer"]["name"] == "adam" and c["t0"] == 0 and problem.get("m0", 0.0) == 0:
             _fail(f"{key}.t0", "Adam needs t0 > 0 (Γ(0) = 0/0 in the effective equation)")
         if not c["ladder"][0] <= a["trajectory_tau"] <= c["ladder"][1]:
@@ -363,7 +366,8 @@ def _check_adaptive_sde(a: dict) -> None:
 
 # ---- least_squares
 def _check_least_squares(cfg: dict) -> None:
-    """2407.02322: dataset references, dataset shapes, ordered horizons (spec §2–3)."""
+    """2407.02322: dataset references, dataset shapes, ordered horizons
+    (docs/least_squares.md#setting)."""
     ls = cfg["least_squares"]
     datasets = ls["datasets"]
     for name, d in datasets.items():

@@ -1,6 +1,6 @@
 """Coupled Monte Carlo of a discrete optimiser and its SDE approximations.
 
-Spec 2504.13992 §6 (pitfalls 1–2) and E1c. Each optimiser step of size h is split into K fine
+docs/momentum_approx.md#pitfalls P1 – P2 and E1c. Each optimiser step of size h is split into K fine
 Brownian increments ``ΔW_{n,k} ~ N(0, h/K)``. The optimiser's noise is ``z_n = Σ_k ΔW_{n,k}/√h``
 (standard normal), and every SDE is integrated by Euler–Maruyama with the same increments, on the
 fine grid ``δ = h/K`` and on the grid ``2δ`` (pairs summed). The reference value of a test

@@ -1,13 +1,17 @@
-"""Least-squares SGD and its SDE models (spec 2407.02322 §2, §5).
+"""Least-squares SGD and its SDE models (docs/least_squares.md#setting,
+docs/least_squares.md#derivations).
 
 Training loss ``L̂(θ) = (1/2n)‖Xθ − y‖²``, population loss ``L(θ) = ½(θ−θ*)ᵀH(θ−θ*) + σ²/2``
 with Gaussian features. The SDE ``dθ = −∇L dt + σ(θ) dB`` has ``σσᵀ = γ Σ_κ(θ)``: κ = 1 (V1) the
-exact covariance of the SGD martingale term, κ = 0 (V0) its uncentred second moment (§2.3).
+exact covariance of the SGD martingale term, κ = 0 (V0) its uncentred second moment
+(docs/least_squares.md#setting).
 
-Everything is affine in θ, so the first two moments solve closed linear equations (§5.1): they
-are computed on Sym(d) in an orthonormal basis (:class:`SymOperators`). Simulations use the
-factorised noise of §2.3/§2.6, never a matrix square root: training ``√(γΔ/n) Xᵀ(r ⊙ P_κ ξ)``,
-population ``√(γΔ)[√(ηᵀHη+σ²) H^{1/2}ζ + √c' (Hη) ζ']`` (H diagonal in its eigenbasis).
+Everything is affine in θ, so the first two moments solve closed linear equations
+(docs/least_squares.md#moment-equations): they are computed on Sym(d) in an orthonormal basis
+(:class:`SymOperators`). Simulations use the factorised noise of
+docs/least_squares.md#setting/docs/least_squares.md#euler-maruyama, never a matrix square root:
+training ``√(γΔ/n) Xᵀ(r ⊙ P_κ ξ)``, population ``√(γΔ)[√(ηᵀHη+σ²) H^{1/2}ζ + √c' (Hη) ζ']`` (H
+diagonal in its eigenbasis).
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ CHECK_EVERY = 50  # steps between divergence checks (before float overflow)
 NOISE_VARIANTS = {"V0": 0, "V1": 1}
 
 
-# ---------------------------------------------------------------------------- datasets (§3)
+# ---------------------------------------------------------------------------- datasets
+# (docs/least_squares.md#experiments)
 def spectrum(spec: dict) -> np.ndarray:
     """Eigenvalues of H: ``{"values": [...]}`` or ``{"power": β, "d": d}`` (``λ_k = k^{−β}``)."""
     if "values" in spec:
@@ -43,7 +48,8 @@ def config_hash(section: dict) -> str:
 
 
 def make_training_set(cfg: dict, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """Gaussian design ``x_i ~ N(0, diag(λ))`` with labels ``y = Xθ_true + noise·ξ`` (§3 table).
+    """Gaussian design ``x_i ~ N(0, diag(λ))`` with labels ``y = Xθ_true + noise·ξ``
+    (docs/least_squares.md#experiments).
 
     ``theta_true`` is a list, or ``"gaussian"`` for ``θ_true ~ N(0, I)``; ``noise = 0`` gives
     noiseless labels, ``n < d`` an over-parametrised (interpolable) set."""
@@ -58,7 +64,8 @@ def make_training_set(cfg: dict, rng: np.random.Generator) -> dict[str, np.ndarr
 
 def make_population(cfg: dict, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Population law (H = diag(λ), θ* = 0, label noise σ) and a finite sample of its online
-    stream ``(x_k, y_k)``, ``x ~ N(0, H)``, ``y = ε ~ N(0, σ²)`` (used to check Σ_0, §2.2)."""
+    stream ``(x_k, y_k)``, ``x ~ N(0, H)``, ``y = ε ~ N(0, σ²)`` (used to check Σ_0,
+    docs/least_squares.md#setting)."""
     lam = spectrum(cfg["spectrum"])
     n = cfg["stream_samples"]
     x = rng.standard_normal((n, len(lam))) * np.sqrt(lam)
@@ -87,11 +94,13 @@ def read_dataset(path: str | Path, expected_hash: str | None = None) -> tuple[di
     return arrays, meta
 
 
-# ---------------------------------------------------------------- training problem (§2.1)
+# ---------------------------------------------------------------- training problem
+# (docs/least_squares.md#setting)
 @dataclass(frozen=True)
 class TrainingProblem:
     """Training least squares: ``H = XᵀX/n``, ``θ̂`` the least-squares solution closest to
-    ``θ_0`` (minimum norm for θ_0 = 0), residual ``ε̂ = y − Xθ̂``, and the constants of §2.5."""
+    ``θ_0`` (minimum norm for θ_0 = 0), residual ``ε̂ = y − Xθ̂``, and the constants of
+    docs/least_squares.md#rates."""
 
     X: np.ndarray
     y: np.ndarray
@@ -111,7 +120,7 @@ class TrainingProblem:
 
     @cached_property
     def theta_hat(self) -> np.ndarray:
-        """``θ_0 − X⁺(Xθ_0 − y)``: the minimiser closest to θ_0 (§2.4)."""
+        """``θ_0 − X⁺(Xθ_0 − y)``: the minimiser closest to θ_0 (docs/least_squares.md#setting)."""
         t0 = np.zeros(self.d) if self.theta0 is None else np.asarray(self.theta0, float)
         return t0 - np.linalg.pinv(self.X) @ (self.X @ t0 - self.y)
 
@@ -131,7 +140,8 @@ class TrainingProblem:
 
     def reduced(self) -> TrainingProblem:
         """The same problem in coordinates of Range(Xᵀ) (features ``X V_r``): the SDE never
-        leaves ``θ_0 + Range(Xᵀ)`` (§2.3), so moments are computed there, with H_r ≻ 0."""
+        leaves ``θ_0 + Range(Xᵀ)`` (docs/least_squares.md#setting), so moments are computed there,
+        with H_r ≻ 0."""
         V = self.range_basis
         return TrainingProblem(self.X @ V, self.y, V.T @ self.theta_hat)
 
@@ -155,12 +165,13 @@ class TrainingProblem:
 
     @property
     def K_R2(self) -> float:  # noqa: N802 (spec notation)
-        """``max_i ‖x_i‖²`` (§2.5)."""
+        """``max_i ‖x_i‖²`` (docs/least_squares.md#rates)."""
         return float(np.max(np.sum(self.X**2, axis=1)))
 
     @property
     def K_opt(self) -> float:  # noqa: N802 (spec notation)
-        """``λ_max(H^{−1/2} [(1/n)Σ‖x_i‖²x_ix_iᵀ] H^{−1/2})`` on Range(H) (§2.5)."""
+        """``λ_max(H^{−1/2} [(1/n)Σ‖x_i‖²x_ix_iᵀ] H^{−1/2})`` on Range(H)
+        (docs/least_squares.md#rates)."""
         r = self.reduced()
         w, U = np.linalg.eigh(r.H)
         Hm = U @ np.diag(w**-0.5) @ U.T
@@ -173,7 +184,7 @@ class TrainingProblem:
 
     @property
     def K_cons(self) -> float:  # noqa: N802 (spec notation)
-        """``max(K_R2, tr H)``; ``γ_max = 1/(3 K_cons)`` (§2.5)."""
+        """``max(K_R2, tr H)``; ``γ_max = 1/(3 K_cons)`` (docs/least_squares.md#rates)."""
         return max(self.K_R2, self.trH)
 
     @property
@@ -182,7 +193,8 @@ class TrainingProblem:
 
 
 def sigma_factor(problem: TrainingProblem, theta: np.ndarray, gamma: float, kappa: int):
-    """The d × n noise factor of §2.3: ``√(γ/n) Xᵀ diag(r(θ)) P_κ``, P_1 = I − 𝟙𝟙ᵀ/n."""
+    """The d × n noise factor of docs/least_squares.md#setting: ``√(γ/n) Xᵀ diag(r(θ)) P_κ``, P_1 =
+    I − 𝟙𝟙ᵀ/n."""
     n = problem.n
     r = problem.X @ theta - problem.y
     P = np.eye(n) - kappa * np.ones((n, n)) / n
@@ -190,13 +202,14 @@ def sigma_factor(problem: TrainingProblem, theta: np.ndarray, gamma: float, kapp
 
 
 def noise_covariance(problem: TrainingProblem, theta: np.ndarray, kappa: int) -> np.ndarray:
-    """``Σ_κ(θ) = (1/n)Xᵀdiag(r)²X − κ ∇L̂∇L̂ᵀ`` (§2.2)."""
+    """``Σ_κ(θ) = (1/n)Xᵀdiag(r)²X − κ ∇L̂∇L̂ᵀ`` (docs/least_squares.md#setting)."""
     r = problem.X @ theta - problem.y
     grad = problem.X.T @ r / problem.n
     return (problem.X.T * r**2) @ problem.X / problem.n - kappa * np.outer(grad, grad)
 
 
-# ---------------------------------------------------------- moments on Sym(d) (§5.1, §5.9)
+# ---------------------------------------------------------- moments on Sym(d)
+# (docs/least_squares.md#moment-equations, docs/least_squares.md#discrete-recursions)
 def sym_basis(d: int) -> np.ndarray:
     """Orthonormal basis of Sym(d) (Frobenius), shape ``(d(d+1)/2, d, d)``."""
     basis = []
@@ -209,9 +222,9 @@ def sym_basis(d: int) -> np.ndarray:
 
 
 class SymOperators:
-    """The linear maps of §5.1 as matrices on Sym(d) in the basis :func:`sym_basis`:
-    ``𝓛(M) = HM + MH``, ``𝒯(M) = (1/n)Σ(x_iᵀMx_i)x_ix_iᵀ``, ``HMH``, and ``𝒞(m)``, ``S_0``.
-    Built on the reduced problem (Range H), where all inverses exist."""
+    """The linear maps of docs/least_squares.md#moment-equations as matrices on Sym(d) in the basis
+    :func:`sym_basis`: ``𝓛(M) = HM + MH``, ``𝒯(M) = (1/n)Σ(x_iᵀMx_i)x_ix_iᵀ``, ``HMH``, and
+    ``𝒞(m)``, ``S_0``. Built on the reduced problem (Range H), where all inverses exist."""
 
     def __init__(self, problem: TrainingProblem):
         full = problem.range_basis.shape[1] == problem.d
@@ -246,7 +259,7 @@ class SymOperators:
         return self.T - kappa * self.HMH
 
     def A(self, gamma: float, kappa: int) -> np.ndarray:  # noqa: N802 (spec notation)
-        """``𝒜_γ = −𝓛 + γ𝒮_κ`` (§E1)."""
+        """``𝒜_γ = −𝓛 + γ𝒮_κ`` (docs/least_squares.md#e1)."""
         return -self.L + gamma * self.S(kappa)
 
 
@@ -255,17 +268,19 @@ def spectral_abscissa(matrix: np.ndarray) -> float:
 
 
 def l2_rate(ops: SymOperators, gamma: float, kappa: int) -> float:
-    """``ρ_2(γ) = −s(𝒜_γ)``: the exact L² rate of the noiseless SDE (§E1)."""
+    """``ρ_2(γ) = −s(𝒜_γ)``: the exact L² rate of the noiseless SDE (docs/least_squares.md#e1)."""
     return -spectral_abscissa(ops.A(gamma, kappa))
 
 
 def critical_gamma(ops: SymOperators, kappa: int) -> float:
-    """``γ_2 = 1/ρ(𝓛⁻¹𝒮_κ)``, where ρ_2 vanishes and the stationary 2nd moment blows up (§5.1)."""
+    """``γ_2 = 1/ρ(𝓛⁻¹𝒮_κ)``, where ρ_2 vanishes and the stationary 2nd moment blows up
+    (docs/least_squares.md#moment-equations)."""
     return 1.0 / float(np.abs(np.linalg.eigvals(np.linalg.solve(ops.L, ops.S(kappa)))).max())
 
 
 def stationary_second_moment(ops: SymOperators, gamma: float, kappa: int) -> np.ndarray:
-    """``M_∞``: the Lyapunov-type equation ``𝓛(M) − γ𝒮_κ(M) = γS_0`` (§E5), in reduced coords."""
+    """``M_∞``: the Lyapunov-type equation ``𝓛(M) − γ𝒮_κ(M) = γS_0`` (docs/least_squares.md#e5), in
+    reduced coords."""
     return ops.unvec(np.linalg.solve(-ops.A(gamma, kappa), gamma * ops.S0))
 
 
@@ -283,7 +298,7 @@ def _affine_generator(ops: SymOperators, gamma_kappa: tuple[float, int]) -> np.n
 
 def moment_flow(ops, gamma, kappa, m0, M0, times) -> tuple[np.ndarray, np.ndarray]:
     """Exact ``(E η_t, E η_tη_tᵀ)`` of the SDE at ``times`` (η = θ − θ̂, reduced coordinates),
-    by ``expm`` of the affine generator (§5.1)."""
+    by ``expm`` of the affine generator (docs/least_squares.md#moment-equations)."""
     G = _affine_generator(ops, (gamma, kappa))
     z0 = np.concatenate([m0, ops.vec(M0), [1.0]])
     z = np.array([expm(t * G) @ z0 for t in times])
@@ -291,7 +306,7 @@ def moment_flow(ops, gamma, kappa, m0, M0, times) -> tuple[np.ndarray, np.ndarra
 
 
 def sgd_moment_step_matrix(ops: SymOperators, gamma: float) -> np.ndarray:
-    """The exact SGD recursion of §5.9 on ``(m, vec M, 1)``:
+    """The exact SGD recursion of docs/least_squares.md#discrete-recursions on ``(m, vec M, 1)``:
     ``m ← (I − γH)m``, ``M ← M − γ𝓛(M) + γ²(𝒯(M) − 2𝒞(m) + S_0)``."""
     d, m = ops.d, len(ops.E)
     G = np.eye(d + m + 1)
@@ -303,8 +318,9 @@ def sgd_moment_step_matrix(ops: SymOperators, gamma: float) -> np.ndarray:
 
 
 def em_moment_step_matrix(ops: SymOperators, gamma: float, kappa: int, dt: float):
-    """Euler–Maruyama's exact moment recursion on ``(m, vec M, 1)`` (§5.10):
-    ``m ← (I − ΔH)m``, ``M ← (I−ΔH)M(I−ΔH) + Δγ(𝒮_κ(M) − 2𝒞(m) + S_0)``."""
+    """Euler–Maruyama's exact moment recursion on ``(m, vec M, 1)``
+    (docs/least_squares.md#discrete-recursions): ``m ← (I − ΔH)m``, ``M ← (I−ΔH)M(I−ΔH) + Δγ(𝒮_κ(M)
+    − 2𝒞(m) + S_0)``."""
     d, m = ops.d, len(ops.E)
     G = np.eye(d + m + 1)
     G[:d, :d] -= dt * ops.problem.H
@@ -327,18 +343,20 @@ def recursion_moments(ops, step_matrix, m0, M0, steps) -> tuple[np.ndarray, np.n
 
 
 def sgd_stationary_second_moment(ops: SymOperators, gamma: float) -> np.ndarray:
-    """Fixed point of the SGD recursion: ``γ𝓛(M) − γ²𝒯(M) = γ²S_0`` (§5.9)."""
+    """Fixed point of the SGD recursion: ``γ𝓛(M) − γ²𝒯(M) = γ²S_0``
+    (docs/least_squares.md#discrete-recursions)."""
     return ops.unvec(np.linalg.solve(gamma * ops.L - gamma**2 * ops.T, gamma**2 * ops.S0))
 
 
 def em_stationary_second_moment(ops: SymOperators, gamma: float, kappa: int, dt: float):
-    """Stationary 2nd moment of Euler–Maruyama with step Δ (§5.10):
-    ``M = (I−ΔH)M(I−ΔH) + Δγ(𝒮_κ(M) + S_0)``."""
+    """Stationary 2nd moment of Euler–Maruyama with step Δ
+    (docs/least_squares.md#discrete-recursions): ``M = (I−ΔH)M(I−ΔH) + Δγ(𝒮_κ(M) + S_0)``."""
     lhs = dt * ops.L - dt**2 * ops.HMH - dt * gamma * ops.S(kappa)
     return ops.unvec(np.linalg.solve(lhs, dt * gamma * ops.S0))
 
 
-# ------------------------------------------------------------------- simulations (§2.6)
+# ------------------------------------------------------------------- simulations
+# (docs/least_squares.md#euler-maruyama)
 def _check(values: np.ndarray, experiment: str, gamma: float, dt: float) -> None:
     if not np.all(np.isfinite(values)) or np.abs(values).max() > 1e150:
         raise DivergenceError(f"{experiment}: diverged at γ = {gamma:.4g}, Δ = {dt:.3g}")
@@ -361,8 +379,9 @@ def _record(state, step, record_steps, check) -> np.ndarray:
 
 
 def simulate_training_sde(problem, gamma, kappa, theta0, dt, record_steps, rng, experiment):
-    """Euler–Maruyama for the training SDE with factorised noise (§2.6):
-    ``θ ← θ − Δ∇L̂(θ) + √(γΔ/n) Xᵀ(r ⊙ P_κξ)``, ξ ~ N(0, I_n) per path, shape (N, d).
+    """Euler–Maruyama for the training SDE with factorised noise
+    (docs/least_squares.md#euler-maruyama): ``θ ← θ − Δ∇L̂(θ) + √(γΔ/n) Xᵀ(r ⊙ P_κξ)``, ξ ~ N(0,
+    I_n) per path, shape (N, d).
 
     ``record_steps``: increasing step counts at which the states are returned, ``(len, N, d)``."""
     X, y, n = problem.X, problem.y, problem.n
@@ -380,7 +399,8 @@ def simulate_training_sde(problem, gamma, kappa, theta0, dt, record_steps, rng, 
 
 
 def simulate_training_sgd(problem, gamma, theta0, record_steps, rng, experiment):
-    """Multi-pass SGD ``θ ← θ − γ(⟨θ, x_i⟩ − y_i)x_i``, ``i ~ Unif{1..n}`` (§2.2), (N, d)."""
+    """Multi-pass SGD ``θ ← θ − γ(⟨θ, x_i⟩ − y_i)x_i``, ``i ~ Unif{1..n}``
+    (docs/least_squares.md#setting), (N, d)."""
     X, y = problem.X, problem.y
 
     def step(theta):
@@ -395,7 +415,8 @@ def simulate_training_sgd(problem, gamma, theta0, record_steps, rng, experiment)
 @dataclass(frozen=True)
 class ScalarTraining:
     """d = 1 training SDE in law, ``dη = −hη dt + √D(η) dW``, ``D(η) = γ(Aη² − 2bη + c)``
-    (§5.2), with ``h = ⟨x²⟩``, ``a = ⟨x⁴⟩``, ``b = ⟨x³ε̂⟩``, ``c = ⟨x²ε̂²⟩``, ``A = a − κh²``."""
+    (docs/least_squares.md#pearson-iv), with ``h = ⟨x²⟩``, ``a = ⟨x⁴⟩``, ``b = ⟨x³ε̂⟩``, ``c =
+    ⟨x²ε̂²⟩``, ``A = a − κh²``."""
 
     h: float
     A: float
@@ -415,7 +436,7 @@ class ScalarTraining:
 
     @property
     def alpha(self) -> float:
-        """Tail index ``α = 1 + 2h/(γA)`` (§5.2)."""
+        """Tail index ``α = 1 + 2h/(γA)`` (docs/least_squares.md#pearson-iv)."""
         return 1 + 2 * self.h / (self.gamma * self.A)
 
     @property
@@ -432,7 +453,8 @@ class ScalarTraining:
 
     def moments(self, p_max: int) -> np.ndarray:
         """Stationary ``m_p``, p = 0..p_max (< α): the fixed point of :meth:`moment_generator`,
-        ``m_p = −p(p−1)γ(c m_{p−2}/2 − b m_{p−1})/(−ph + p(p−1)γA/2)`` (§5.2)."""
+        ``m_p = −p(p−1)γ(c m_{p−2}/2 − b m_{p−1})/(−ph + p(p−1)γA/2)``
+        (docs/least_squares.md#pearson-iv)."""
         m = np.zeros(p_max + 1)
         m[0] = 1.0
         for p in range(2, p_max + 1):
@@ -443,7 +465,7 @@ class ScalarTraining:
 
     def moment_generator(self, p_max: int) -> np.ndarray:
         """Matrix of the triangular moment ODE ``ṁ_p = (−ph + p(p−1)γA/2)m_p − p(p−1)γb m_{p−1}
-        + (p(p−1)/2)γc m_{p−2}``, p = 0..p_max (§5.2)."""
+        + (p(p−1)/2)γc m_{p−2}``, p = 0..p_max (docs/least_squares.md#pearson-iv)."""
         G = np.zeros((p_max + 1, p_max + 1))
         for p in range(1, p_max + 1):
             G[p, p] = -p * self.h + p * (p - 1) * self.gamma * self.A / 2
@@ -454,7 +476,8 @@ class ScalarTraining:
         return G
 
     def simulate(self, eta0, dt, record_steps, rng, experiment):
-        """Euler–Maruyama ``η ← η − hηΔ + √(D(η)Δ) ξ`` (the 1-D factorisation; §2.6)."""
+        """Euler–Maruyama ``η ← η − hηΔ + √(D(η)Δ) ξ`` (the 1-D factorisation;
+        docs/least_squares.md#euler-maruyama)."""
 
         def step(eta):
             noise = np.sqrt(self.diffusion(eta) * dt) * rng.standard_normal(eta.shape)
@@ -465,9 +488,10 @@ class ScalarTraining:
 
 
 class PearsonIV:
-    """The exact invariant law of :class:`ScalarTraining` (§5.2): density
-    ``∝ [(η−ℓ)²+δ²]^{−(1+ν)} exp(−(2νℓ/δ) arctan((η−ℓ)/δ))``, handled in ``u = arctan((η−ℓ)/δ)``
-    where it is ``∝ cos^{2ν}u · e^{−(2νℓ/δ)u}`` on (−π/2, π/2): CDF, quantiles, i.i.d. samples."""
+    """The exact invariant law of :class:`ScalarTraining` (docs/least_squares.md#pearson-iv):
+    density ``∝ [(η−ℓ)²+δ²]^{−(1+ν)} exp(−(2νℓ/δ) arctan((η−ℓ)/δ))``, handled in ``u =
+    arctan((η−ℓ)/δ)`` where it is ``∝ cos^{2ν}u · e^{−(2νℓ/δ)u}`` on (−π/2, π/2): CDF, quantiles,
+    i.i.d. samples."""
 
     def __init__(self, model: ScalarTraining, n_grid: int = 100_001):
         self.model = model
@@ -503,21 +527,24 @@ class PearsonIV:
         return 1 - self.cdf(r) + self.cdf(-np.asarray(r))
 
 
-# ------------------------------------------------------------ population model (§5.3–5.5)
+# ------------------------------------------------------------ population model
+# (docs/least_squares.md#population)
 def c_prime(kappa: int) -> int:
-    """``c' = 2 − κ``: Gaussian ``Σ_κ = (ηᵀHη+σ²)H + c'Hηηᵀ H`` (§2.2)."""
+    """``c' = 2 − κ``: Gaussian ``Σ_κ = (ηᵀHη+σ²)H + c'Hηηᵀ H`` (docs/least_squares.md#setting)."""
     return 2 - kappa
 
 
 def population_covariance(lam, eta, sigma, kappa) -> np.ndarray:
-    """``Σ_κ(θ)`` of the online gradient for x ~ N(0, diag λ) (Isserlis, §2.2)."""
+    """``Σ_κ(θ)`` of the online gradient for x ~ N(0, diag λ) (Isserlis,
+    docs/least_squares.md#setting)."""
     H_eta = lam * eta
     return (eta @ H_eta + sigma**2) * np.diag(lam) + c_prime(kappa) * np.outer(H_eta, H_eta)
 
 
 def simulate_population_sde(lam, sigma, gamma, kappa, eta0, dt, record_steps, rng, experiment):
-    """Euler–Maruyama for the Gaussian population SDE in H's eigenbasis (§2.6), η = θ − θ*:
-    ``η ← η − ΔHη + √(γΔ)[√(ηᵀHη+σ²) √λ⊙ζ + √c' (λ⊙η) ζ']``."""
+    """Euler–Maruyama for the Gaussian population SDE in H's eigenbasis
+    (docs/least_squares.md#euler-maruyama), η = θ − θ*: ``η ← η − ΔHη + √(γΔ)[√(ηᵀHη+σ²) √λ⊙ζ + √c'
+    (λ⊙η) ζ']``."""
     sq, cp, scale = np.sqrt(lam), np.sqrt(c_prime(kappa)), np.sqrt(gamma * dt)
 
     def step(eta):
@@ -532,7 +559,8 @@ def simulate_population_sde(lam, sigma, gamma, kappa, eta0, dt, record_steps, rn
 
 
 def simulate_online_sgd(lam, sigma, gamma, eta0, record_steps, rng, experiment):
-    """Online SGD on fresh samples of the stream ``x ~ N(0, H)``, ``y = ⟨θ*, x⟩ + σε`` (§2.2)."""
+    """Online SGD on fresh samples of the stream ``x ~ N(0, H)``, ``y = ⟨θ*, x⟩ + σε``
+    (docs/least_squares.md#setting)."""
 
     def step(eta):
         x = rng.standard_normal(eta.shape) * np.sqrt(lam)
@@ -544,31 +572,33 @@ def simulate_online_sgd(lam, sigma, gamma, eta0, record_steps, rng, experiment):
 
 
 def risk_generator(lam: np.ndarray, gamma: float, kappa: int) -> np.ndarray:
-    """``B_γ = −2Λ + γ(λλᵀ + c'Λ²)``: ``ṁ = B_γ m + γσ²λ`` for ``m_k = E⟨u_k,η⟩²`` (§5.5).
-    Symmetric: one ``eigh`` solves the flow exactly."""
+    """``B_γ = −2Λ + γ(λλᵀ + c'Λ²)``: ``ṁ = B_γ m + γσ²λ`` for ``m_k = E⟨u_k,η⟩²``
+    (docs/least_squares.md#population). Symmetric: one ``eigh`` solves the flow exactly."""
     return np.diag(-2 * lam + gamma * c_prime(kappa) * lam**2) + gamma * np.outer(lam, lam)
 
 
 def S_gamma(lam, gamma, kappa) -> float:  # noqa: N802 (spec notation)
-    """``S(γ) = Σ_k λ_k/(2 − γc'λ_k)`` (§5.5)."""
+    """``S(γ) = Σ_k λ_k/(2 − γc'λ_k)`` (docs/least_squares.md#population)."""
     return float(np.sum(lam / (2 - gamma * c_prime(kappa) * lam)))
 
 
 def population_gamma2(lam, kappa) -> float:
-    """``γ_2``: root of ``γS(γ) = 1`` below ``2/(c'λ_max)`` (§5.5)."""
+    """``γ_2``: root of ``γS(γ) = 1`` below ``2/(c'λ_max)`` (docs/least_squares.md#population)."""
     top = 2 / (c_prime(kappa) * lam.max()) * (1 - 1e-12)
     return optimize.brentq(lambda g: g * S_gamma(lam, g, kappa) - 1, 1e-12, top, xtol=1e-14)
 
 
 def population_stationary(lam, sigma, gamma, kappa) -> tuple[np.ndarray, float]:
-    """``(m^∞, R_∞)``: ``m_k^∞ = γ(R_∞+σ²)/(2 − γc'λ_k)``, ``R_∞ = γσ²S/(1−γS)`` (§5.5)."""
+    """``(m^∞, R_∞)``: ``m_k^∞ = γ(R_∞+σ²)/(2 − γc'λ_k)``, ``R_∞ = γσ²S/(1−γS)``
+    (docs/least_squares.md#population)."""
     S = S_gamma(lam, gamma, kappa)
     R = gamma * sigma**2 * S / (1 - gamma * S)
     return gamma * (R + sigma**2) / (2 - gamma * c_prime(kappa) * lam), R
 
 
 def risk_flow(lam, gamma, kappa, m0, times, sigma=0.0):
-    """Exact ``m(t)`` of ``ṁ = B_γm + γσ²λ`` at ``times`` by one ``eigh`` (§E4(b), §E8)."""
+    """Exact ``m(t)`` of ``ṁ = B_γm + γσ²λ`` at ``times`` by one ``eigh``
+    (docs/least_squares.md#e4(b), docs/least_squares.md#e8)."""
     w, V = np.linalg.eigh(risk_generator(lam, gamma, kappa))
     m_inf = -V @ ((V.T @ (gamma * sigma**2 * lam)) / w) if sigma else np.zeros_like(lam)
     c = V.T @ (m0 - m_inf)
@@ -576,18 +606,21 @@ def risk_flow(lam, gamma, kappa, m0, times, sigma=0.0):
 
 
 def isotropic_alpha(lam: float, gamma: float, d: int, kappa: int) -> float:
-    """``α = 2 + (2/(γλ) − d − c')/(1 + c')``: ρ* is multivariate Student t (§5.4)."""
+    """``α = 2 + (2/(γλ) − d − c')/(1 + c')``: ρ* is multivariate Student t
+    (docs/least_squares.md#isotropic)."""
     cp = c_prime(kappa)
     return 2 + (2 / (gamma * lam) - d - cp) / (1 + cp)
 
 
 def isotropic_log_norm_drift(lam: float, gamma: float, d: int, kappa: int) -> float:
-    """``q = −λ + (γλ²/2)(d − 2 − c')``: ``log‖η_t‖ = log‖η_0‖ + qt + λ√(γ(1+c'))W_t`` (§5.4)."""
+    """``q = −λ + (γλ²/2)(d − 2 − c')``: ``log‖η_t‖ = log‖η_0‖ + qt + λ√(γ(1+c'))W_t``
+    (docs/least_squares.md#isotropic)."""
     return -lam + gamma * lam**2 / 2 * (d - 2 - c_prime(kappa))
 
 
 def isotropic_stationary_scale(lam, sigma, gamma, d, kappa) -> tuple[float, float]:
-    """``(df, shape)`` of ρ* = t_α(0, σ²/(κ_λα) I): κ_λ = (1+c')λ (§5.4)."""
+    """``(df, shape)`` of ρ* = t_α(0, σ²/(κ_λα) I): κ_λ = (1+c')λ
+    (docs/least_squares.md#isotropic)."""
     alpha = isotropic_alpha(lam, gamma, d, kappa)
     return alpha, sigma**2 / ((1 + c_prime(kappa)) * lam * alpha)
 
@@ -598,22 +631,24 @@ def multivariate_t_sample(df, shape, d, size, rng) -> np.ndarray:
     return np.sqrt(shape) * z / np.sqrt(rng.chisquare(df, size=(size, 1)) / df)
 
 
-# -------------------------------------------------------------- averaging and decay (§5.7–5.8)
+# -------------------------------------------------------------- averaging and decay
+# (docs/least_squares.md#averaging)
 def averaged_covariance(H: np.ndarray, M_inf: np.ndarray, t: float) -> np.ndarray:
     """``Cov(η̄_t) = t⁻²[F(t)M_∞ + M_∞F(t)]``, ``F(t) = tH⁻¹ − H⁻²(I − e^{−Ht})``, stationary
-    start (§5.7)."""
+    start (docs/least_squares.md#averaging)."""
     w, U = np.linalg.eigh(H)
     F = U @ np.diag(t / w - (1 - np.exp(-w * t)) / w**2) @ U.T
     return (F @ M_inf + M_inf @ F) / t**2
 
 
 def decaying_step(gamma0: float, t0: float, zeta: float, t: np.ndarray) -> np.ndarray:
-    """``γ(t) = γ_0(1 + t/t_0)^{−ζ}`` (§E7)."""
+    """``γ(t) = γ_0(1 + t/t_0)^{−ζ}`` (docs/least_squares.md#e7)."""
     return gamma0 * (1 + np.asarray(t) / t0) ** (-zeta)
 
 
 def decaying_step_moments(ops, gamma0, t0, zeta, kappa, m0, M0, times):
-    """Exact moments with ``Ṁ = −𝓛M + γ(t)(𝒮_κM − 2𝒞m + S_0)``, ``ṁ = −Hm`` (§5.8), LSODA."""
+    """Exact moments with ``Ṁ = −𝓛M + γ(t)(𝒮_κM − 2𝒞m + S_0)``, ``ṁ = −Hm``
+    (docs/least_squares.md#averaging), LSODA."""
     d = ops.d
     L, S, C, S0 = ops.L, ops.S(kappa), ops.C, ops.S0
     H = ops.problem.H
@@ -629,7 +664,8 @@ def decaying_step_moments(ops, gamma0, t0, zeta, kappa, m0, M0, times):
     return sol.y[:d].T, ops.unvec(sol.y[d:].T)
 
 
-# ------------------------------------------------------------------------ Kesten indices (§5.9)
+# ------------------------------------------------------------------------ Kesten indices
+# (docs/least_squares.md#discrete-recursions)
 def kesten_index_training(x: np.ndarray, gamma: float) -> float:
     """Root χ > 0 of ``(1/n)Σ|1 − γx_i²|^χ = 1``; ``inf`` if ``γ max x_i² < 2`` keeps every
     factor below 1 (then training SGD has a compactly supported stationary law)."""
@@ -645,8 +681,8 @@ def kesten_index_training(x: np.ndarray, gamma: float) -> float:
 
 
 def kesten_index_gaussian(lam: float, gamma: float) -> float:
-    """Root χ > 0 of ``E|1 − γx²|^χ = 1``, x ~ N(0, λ) (online SGD, d = 1, §E9), by quadrature
-    split at ``x² = 1/γ``."""
+    """Root χ > 0 of ``E|1 − γx²|^χ = 1``, x ~ N(0, λ) (online SGD, d = 1,
+    docs/least_squares.md#e9), by quadrature split at ``x² = 1/γ``."""
     g = gamma * lam
     z0 = 1 / np.sqrt(g)
 

@@ -1,19 +1,23 @@
 """Exact means and covariances of linear-Gaussian optimisers and their continuous models.
 
-For a quadratic objective with additive Gaussian noise (2504.13992 §5), the discrete iterates and
-every continuous approximation are Gaussian, so each weak error is a deterministic number. The
-matrices of spec §5.2–5.3 are not typed in a second time: they are read off the models' own
-step, drift and diffusion functions by :func:`affine_map`, which is exact for affine maps. The
-closed forms therefore check the very code the Monte-Carlo simulations run.
+For a quadratic objective with additive Gaussian noise (docs/momentum_approx.md#exact-moments), the
+discrete iterates and every continuous approximation are Gaussian, so each weak error is a
+deterministic number. The matrices of docs/momentum_approx.md#exact-moments are not typed in a
+second time: they are read off the models' own step, drift and diffusion functions by
+:func:`affine_map`, which is exact for affine maps. The closed forms therefore check the very code
+the Monte-Carlo simulations run.
 
-* discrete:   ``m_{n+1} = M_n m_n + c_n``,  ``P_{n+1} = M_n P_n M_nᵀ + B_n Σ̄_n B_nᵀ``   (§5.2)
-* continuous: ``m' = F m + c``,  ``P' = F P + P Fᵀ + E_t Σ̄(t) E_tᵀ``  (Lyapunov, DOP853) (§5.3)
+* discrete:   ``m_{n+1} = M_n m_n + c_n``,  ``P_{n+1} = M_n P_n M_nᵀ + B_n Σ̄_n B_nᵀ``
+(docs/momentum_approx.md#exact-moments)
+* continuous: ``m' = F m + c``,  ``P' = F P + P Fᵀ + E_t Σ̄(t) E_tᵀ``  (Lyapunov, DOP853)
+(docs/momentum_approx.md#exact-moments)
 
 ``Σ̄ = E[Σ(x)]`` is the oracle's noise covariance averaged over the current law of x: constant
-for additive Gaussian noise, and the exact moment closure of §5.4 for finite-sum least squares,
-whose Σ(x) is quadratic in x. The recursions are exact whenever the maps are affine; for
-state-dependent noise the laws are not Gaussian, so only test functions of degree ≤ 2 are
-exact (``GaussianPath.expectation`` uses nothing but the first two moments for those).
+for additive Gaussian noise, and the exact moment closure of docs/momentum_approx.md#exact-moments
+for finite-sum least squares, whose Σ(x) is quadratic in x. The recursions are exact whenever the
+maps are affine; for state-dependent noise the laws are not Gaussian, so only test functions of
+degree ≤ 2 are exact (``GaussianPath.expectation`` uses nothing but the first two moments for
+those).
 """
 
 from __future__ import annotations
@@ -52,7 +56,8 @@ def affine_map(f: Callable[[np.ndarray], np.ndarray], dim_in: int) -> tuple[np.n
 
 
 def n_steps(T: float, h: float) -> int:
-    """``N = T/h``, which must be an integer (the admissible set 𝓗 of spec §2.5)."""
+    """``N = T/h``, which must be an integer (the admissible set 𝓗 of
+    docs/momentum_approx.md#scalings)."""
     N = round(T / h)
     if N < 1 or not np.isclose(N * h, T, rtol=1e-12, atol=0.0):
         raise ValueError(f"T/h must be a positive integer, got T={T}, h={h}")
@@ -60,7 +65,8 @@ def n_steps(T: float, h: float) -> int:
 
 
 def discrete_moments(model, h: float, T: float) -> GaussianPath:
-    """Exact law of the discrete optimiser on the grid ``t_n = n h``, ``n = 0..T/h`` (§5.2)."""
+    """Exact law of the discrete optimiser on the grid ``t_n = n h``, ``n = 0..T/h``
+    (docs/momentum_approx.md#exact-moments)."""
     N = n_steps(T, h)
     m = model.initial_discrete(h)
     dim, d = len(m), model.dim
@@ -91,7 +97,8 @@ def linearised_drift(model, t: float, h: float, approximation: Approximation, di
 def continuous_moments(
     model, h: float, T: float, approximation: Approximation, t_eval: np.ndarray | None = None
 ) -> GaussianPath:
-    """Exact law of a linear continuous model by its mean and Lyapunov ODEs (§5.3)."""
+    """Exact law of a linear continuous model by its mean and Lyapunov ODEs
+    (docs/momentum_approx.md#exact-moments)."""
     return continuous_moments_ladder(model, [h], T, approximation, t_eval)[0]
 
 
@@ -133,7 +140,8 @@ def continuous_moments_ladder(
 
 
 def leading_error_coefficient(model, T: float, g, approximation: Approximation) -> float:
-    """φ̄ with ``E g(Y_N) − E g(Y(T)) = h φ̄ + O(h²)`` for ODE or SDE1 (spec §2.6 and §5.5).
+    """φ̄ with ``E g(Y_N) − E g(Y(T)) = h φ̄ + O(h²)`` for ODE or SDE1 (docs/momentum_approx.md#sde2
+    and docs/momentum_approx.md#phibar).
 
     For a linear model and ``g(Y) = YᵀQ̃Y + w̃ᵀY`` on the x-block, with ``R(t) = Φ(T,t)ᵀQ̃Φ(T,t)``
     and ``r(t) = Φ(T,t)ᵀw̃`` (backward ODEs ``R' = −(FᵀR + RF)``, ``r' = −Fᵀr``)::

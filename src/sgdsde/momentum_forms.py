@@ -1,6 +1,6 @@
 """SGD with momentum in the three parametrisations of arXiv 2307.15196 and their exact maps.
 
-Spec ``papers/2307.15196.md`` §2.3–2.7. All updates are vectorised over a leading axis of
+docs/marginal_momentum.md#setting. All updates are vectorised over a leading axis of
 paths, ``x, m, g`` of shape ``(n_paths, d)``; ``g`` is a gradient sample (the paper's sign
 convention: ``x`` moves along ``−g``).
 
@@ -42,8 +42,9 @@ def sgd_step(x, eta, g):
 
 
 def standard_to_paper(gamma, mu, tau, m0_std, z0: float = 1.0):
-    """Lemma A.2 (spec §2.5): the schedule ``(η_k, β_k)`` and ``m_0`` of form (3) whose iterates
-    equal those of Def. A.1 with ``(γ_k, μ_k, τ_k)`` and ``m^{std}_0``, for any ``z_0 > 0``.
+    """Lemma A.2 (docs/marginal_momentum.md#setting): the schedule ``(η_k, β_k)`` and ``m_0`` of
+    form (3) whose iterates equal those of Def. A.1 with ``(γ_k, μ_k, τ_k)`` and ``m^{std}_0``, for
+    any ``z_0 > 0``.
 
     ``z_{k+1} = μ_k z_k + 1 − τ_k``; ``η_k = γ_k z_{k+1}``; ``β_k = μ_k z_k/z_{k+1}``;
     ``m_0 = m^{std}_0 / z_0``. Requires ``τ_k < 1`` (then ``z_k > 0``)."""
@@ -58,17 +59,19 @@ def standard_to_paper(gamma, mu, tau, m0_std, z0: float = 1.0):
 
 
 def heavy_ball_to_paper(gamma: float, beta: float, m0_hb):
-    """Form (1) → form (3) (spec §2.4): ``η = γ/(1−β)``, same β, ``m_0 = (1−β) m^{(1)}_0``."""
+    """Form (1) → form (3) (docs/marginal_momentum.md#setting): ``η = γ/(1−β)``, same β, ``m_0 =
+    (1−β) m^{(1)}_0``."""
     return gamma / (1.0 - beta), beta, (1.0 - beta) * np.asarray(m0_hb, dtype=float)
 
 
 def averaged_lr(eta, beta, tail: str = "constant") -> np.ndarray:
     """The averaged learning rate (8): ``η̄_k = (1−β_k) Σ_{j≥k} η_j β_{k+1:j}``.
 
-    Backward recursion ``A_k = η_k + β_{k+1} A_{k+1}``, ``η̄_k = (1−β_k) A_k`` (spec §2.7).
-    ``tail="zero"``: the schedule is 0 after the last step (the sums are finite and identity
-    (11) is exact); ``"constant"``: it continues with its last values forever, whose sum is
-    the geometric series ``A_K = η_{K−1}/(1−β_{K−1})`` (pitfall 4)."""
+    Backward recursion ``A_k = η_k + β_{k+1} A_{k+1}``, ``η̄_k = (1−β_k) A_k``
+    (docs/marginal_momentum.md#coupled-trajectory). ``tail="zero"``: the schedule is 0 after the
+    last step (the sums are finite and identity (11) is exact); ``"constant"``: it continues with
+    its last values forever, whose sum is the geometric series ``A_K = η_{K−1}/(1−β_{K−1})``
+    (pitfall 4)."""
     eta, beta = np.asarray(eta, dtype=float), np.asarray(beta, dtype=float)
     return (1.0 - beta) * _lr_tails(eta, beta, tail)[: len(eta)]
 
@@ -93,23 +96,26 @@ def coupled_offset(eta, beta, tail: str = "zero") -> np.ndarray:
     return beta * _lr_tails(eta, beta, tail)[: len(eta)]
 
 
-# ----------------------------------------------------------------- §4.1 warm-up (spec §3)
+# ----------------------------------------------------------------- §4.1 warm-up
+# (docs/marginal_momentum.md#warm-up)
 
 
 def warmup_step_variance_sgdm(eta: float, sigma: float, beta: float, k) -> np.ndarray:
     """Var of one SGDM step ``x_{k+1} − x_k = −η m_{k+1}`` for ``g ~ N(c, σ²)``, ``m_0 = c``:
-    ``η²σ² (1−β)/(1+β) (1 − β^{2(k+1)})`` (spec §3)."""
+    ``η²σ² (1−β)/(1+β) (1 − β^{2(k+1)})`` (docs/marginal_momentum.md#warm-up)."""
     k = np.asarray(k, dtype=float)
     return eta**2 * sigma**2 * (1 - beta) / (1 + beta) * (1 - beta ** (2 * (k + 1)))
 
 
 def warmup_endpoint_variance_sgdm(eta: float, sigma: float, beta: float, n: int) -> float:
-    """``Var x_n = η²σ² S_n(β)``, ``S_n = n − 2β(1−βⁿ)/(1−β) + β²(1−β^{2n})/(1−β²)`` (spec §3)."""
+    """``Var x_n = η²σ² S_n(β)``, ``S_n = n − 2β(1−βⁿ)/(1−β) + β²(1−β^{2n})/(1−β²)``
+    (docs/marginal_momentum.md#warm-up)."""
     S = n - 2 * beta * (1 - beta**n) / (1 - beta) + beta**2 * (1 - beta ** (2 * n)) / (1 - beta**2)
     return eta**2 * sigma**2 * S
 
 
-# ----------------------------------------------------------------- SVAG (Def. 6.1, spec §2.10)
+# ----------------------------------------------------------------- SVAG (Def. 6.1,
+# docs/marginal_momentum.md#svag-moments)
 
 
 def svag_coefficients(ell: float) -> tuple[float, float]:
@@ -137,11 +143,13 @@ def descent_terms(eta, sigma, grad, hess, cov) -> dict[str, float]:
     }
 
 
-# -------------------------------------------- exact moments, linear-Gaussian (spec §5.4a)
+# -------------------------------------------- exact moments, linear-Gaussian
+# (docs/marginal_momentum.md#e4a)
 
 
 def linear_gaussian_moments(H, x0, m0, eta, beta, sigma, momentum: bool = True) -> np.ndarray:
-    """``E‖x_k‖²`` for k = 0..K, exactly, for ``L = ½xᵀHx``, ``g = Hx + σ_k ξ`` (spec §5.4a).
+    """``E‖x_k‖²`` for k = 0..K, exactly, for ``L = ½xᵀHx``, ``g = Hx + σ_k ξ``
+    (docs/marginal_momentum.md#e4a).
 
     SGDM (3): ``z = (x, m)``, ``z' = A_k z + B_k ξ`` with
     ``A = [[I − η(1−β)H, −ηβI], [(1−β)H, βI]]``, ``B = [−η(1−β)σI; (1−β)σI]``;

@@ -1,10 +1,10 @@
 """Small PyTorch networks and hand-written optimisers for the CPU analogues of arXiv 2307.15196
-(spec ``papers/2307.15196.md`` §6): digits MLPs, SGD and SGDM in form (3), SVAG, a step/warm-up
+(docs/marginal_momentum.md#experiments): digits MLPs, SGD and SGDM in form (3), SVAG, a step/warm-up
 learning-rate schedule, and the CIFAR-10 python-pickle loader and ResNet-32 of the scale-up path.
 
 Every process calls :func:`torch_setup` (one thread: on 2 cores a second thread made a small MLP
-step 18× slower, spec §7 pitfall 1). Batches come from a ``torch.Generator`` per seed, consumed
-identically by SGD and SGDM (common batch order, pitfall 5).
+step 18× slower, docs/marginal_momentum.md#pitfalls N1). Batches come from a ``torch.Generator`` per
+seed, consumed identically by SGD and SGDM (common batch order, pitfall 5).
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from sgdsde.momentum_forms import svag_coefficients
 
 
 def torch_setup(seed: int) -> None:
-    """One intra-op thread and a seeded global generator (spec §7 pitfalls 1 and 7)."""
+    """One intra-op thread and a seeded global generator (docs/marginal_momentum.md#pitfalls N1 and
+    N7)."""
     torch.set_num_threads(1)
     torch.manual_seed(seed)
 
@@ -48,7 +49,8 @@ def standardise(train: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
 
 def digits_split(test_size: int = 497, val_size: int = 200, random_state: int = 0) -> Dataset:
     """scikit-learn's 8×8 digits (ships with the package, no download): X/16, stratified
-    train/test split (spec §6), ``val_size`` training images held out for LR selection."""
+    train/test split (docs/marginal_momentum.md#experiments), ``val_size`` training images held out
+    for LR selection."""
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
@@ -92,7 +94,8 @@ def step_schedule(K: int, warmup: float, decays: list[float], factor: float = 0.
 
 class Momentum:
     """SGDM in form (3) with ``m_0 = 0``: ``m ← βm + (1−β)g``, ``w ← w − η m`` (β = 0 is SGD).
-    Written by hand to avoid PyTorch's first-step buffer convention (spec §6)."""
+    Written by hand to avoid PyTorch's first-step buffer convention
+    (docs/marginal_momentum.md#experiments)."""
 
     def __init__(self, params, beta: float):
         self.params = [p for p in params if p.requires_grad]
@@ -151,8 +154,8 @@ def train(
     """Form-(3) SGDM (β = 0: SGD) with LR ``η·multipliers[k]/ℓ`` for ``len(multipliers)`` steps,
     batches from ``torch.Generator(seed)``; with ``ell > 1`` every step draws two independent
     batches (SVAG). Returns ``(diverged, curve)``; divergence is NaN/inf or a training loss
-    above ``divergence`` (spec §7 pitfall 6). ``curve`` rows every ``record_every`` steps:
-    (step, train loss, train acc, *evaluate_on metrics)."""
+    above ``divergence`` (docs/marginal_momentum.md#pitfalls N6). ``curve`` rows every
+    ``record_every`` steps: (step, train loss, train acc, *evaluate_on metrics)."""
     gen = torch.Generator().manual_seed(seed)
     opt, loss_fn = Momentum(model.parameters(), beta), nn.functional.cross_entropy
     curve = []
@@ -175,7 +178,8 @@ def train(
     return not np.isfinite(train_loss) or train_loss > divergence, curve
 
 
-# ---------------------------------------------------------------- CIFAR-10 scale-up (spec §4.3)
+# ---------------------------------------------------------------- CIFAR-10 scale-up
+# (docs/marginal_momentum.md#e10)
 
 
 def load_cifar10(directory: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

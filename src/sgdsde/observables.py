@@ -1,9 +1,10 @@
-"""Test functions g and their exact expectations under a Gaussian law (2504.13992 §5.1).
+"""Test functions g and their exact expectations under a Gaussian law
+(docs/momentum_approx.md#test-functions).
 
 Each observable is evaluated on samples ``x`` of shape ``(..., d)`` and has
 ``gaussian_mean(m, P) = E g(x)`` for ``x ~ N(m, P)``, batched over leading axes of m and P.
 Polynomials of degree ≤ 2 also expose ``quadratic_form() = (Q, w)`` with ``g = xᵀQx + wᵀx``,
-which the leading-error-coefficient formula of spec §5.5 needs.
+which the leading-error-coefficient formula of docs/momentum_approx.md#phibar needs.
 """
 
 from __future__ import annotations
@@ -69,7 +70,8 @@ class CosineProjection:
 
 
 def canonical_test_functions(dim: int) -> dict[str, object]:
-    """The test functions g1, g2, g3 of spec §3 (CFG-B): ``|x|²``, ``cos(x_1 + ½x_2)``, ``x_1``."""
+    """The test functions g1, g2, g3 of docs/momentum_approx.md#experiments (CFG-B): ``|x|²``,
+    ``cos(x_1 + ½x_2)``, ``x_1``."""
     if dim != 2:
         raise ValueError(f"the canonical test functions g1..g3 are defined for d = 2, not {dim}")
     return {
@@ -81,7 +83,8 @@ def canonical_test_functions(dim: int) -> dict[str, object]:
 
 @dataclass(frozen=True)
 class SmoothSign:
-    """``g(x) = tanh(scale · w·x)``: a smooth "which well" statistic (spec E2, §6 pitfall 9)."""
+    """``g(x) = tanh(scale · w·x)``: a smooth "which well" statistic (docs/momentum_approx.md#e2,
+    docs/momentum_approx.md#pitfalls P9)."""
 
     w: tuple[float, ...]
     scale: float = 5.0

@@ -3,7 +3,8 @@
 An oracle never draws random numbers itself. It receives the standard normals ``z`` of shape
 ``(n_paths, d_noise)`` and returns ``H_γ(x) = H̄(x) + ξ(x, z)``. Passing the normals in is what
 lets the discrete optimiser and its SDE share one Brownian path (the coupling of spec 2504.13992
-§6, pitfall 1) and keeps every result a deterministic function of the config's seed.
+docs/momentum_approx.md#pitfalls P1) and keeps every result a deterministic function of the config's
+seed.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from sgdsde.linalg import matvec
 
 @dataclass(frozen=True)
 class GaussianOracle:
-    """Additive Gaussian noise: ``H_γ(x) = H̄(x) + L z`` with ``L Lᵀ = S`` (spec §2.1).
+    """Additive Gaussian noise: ``H_γ(x) = H̄(x) + L z`` with ``L Lᵀ = S``
+    (docs/momentum_approx.md#setting).
 
     ``S`` may be positive semi-definite: the factor is an eigen-decomposition square root with
-    negative rounding eigenvalues clipped (spec §6, pitfall 13), never an inverse.
+    negative rounding eigenvalues clipped (docs/momentum_approx.md#pitfalls P13), never an inverse.
     """
 
     problem: object
@@ -51,12 +53,14 @@ class GaussianOracle:
 
 @dataclass(frozen=True)
 class MinibatchOracle:
-    """Single-sample minibatches of a finite-sum least-squares problem (spec 2504.13992 §5.4).
+    """Single-sample minibatches of a finite-sum least-squares problem
+    (docs/momentum_approx.md#exact-moments).
 
     The noise input of :meth:`sample` is an array of sample indices, drawn uniformly. The noise
     ``ξ = −R̃_i x + r̃_i`` (``R̃_i = R_i − R̄``, ``r̃_i = r_i − r̄``) has the covariance
     ``Σ(x) = mean_i[(R̃_i x − r̃_i)(R̃_i x − r̃_i)ᵀ]``, quadratic in x, so ``E Σ(x)`` is a linear
-    function of the first two moments of x: the closure that makes §5.4 exact.
+    function of the first two moments of x: the closure that makes
+    docs/momentum_approx.md#exact-moments exact.
     """
 
     problem: object

@@ -1,8 +1,8 @@
 """Objectives F with their mean descent direction H̄ = −∇F and its Jacobian.
 
-Conventions follow 2504.13992 §2.1: the optimisers move along the stochastic descent direction
-``H_γ(x) = −∇f_γ(x)`` whose mean is ``H̄(x) = −∇F(x)``. Every method takes a batch of points of
-shape ``(n_paths, d)`` and returns arrays of the same leading shape.
+Conventions follow docs/momentum_approx.md#setting: the optimisers move along the stochastic descent
+direction ``H_γ(x) = −∇f_γ(x)`` whose mean is ``H̄(x) = −∇F(x)``. Every method takes a batch of
+points of shape ``(n_paths, d)`` and returns arrays of the same leading shape.
 
 ``mean_field_jvp(x, v)`` is the Jacobian-vector product ``∇H̄(x) v`` row by row: the second-order
 drifts need ``U∘(JH @ p)`` and never the full ``(n_paths, d, d)`` Jacobian.
@@ -19,7 +19,8 @@ from sgdsde.linalg import matvec
 
 @dataclass(frozen=True)
 class Quadratic:
-    """``F(x) = ½ (x − x*)ᵀ A (x − x*)`` with A symmetric positive definite (spec §3, CFG-B)."""
+    """``F(x) = ½ (x − x*)ᵀ A (x − x*)`` with A symmetric positive definite
+    (docs/momentum_approx.md#experiments, CFG-B)."""
 
     A: np.ndarray
     x_star: np.ndarray
@@ -78,7 +79,8 @@ class LogCoshQuartic:
 
 @dataclass(frozen=True)
 class FiniteSumLeastSquares:
-    """``F(x) = (1/N) Σ_i ½(a_i·x − b_i)²`` (spec 2504.13992 E1b, §5.4).
+    """``F(x) = (1/N) Σ_i ½(a_i·x − b_i)²`` (docs/momentum_approx.md#e1,
+    docs/momentum_approx.md#exact-moments).
 
     Sample i has the descent direction ``H_i(x) = −R_i x + r_i`` with ``R_i = a_i a_iᵀ`` and
     ``r_i = a_i b_i``; the mean field is ``H̄(x) = −R̄ x + r̄``.
@@ -118,7 +120,8 @@ class FiniteSumLeastSquares:
 
 @dataclass(frozen=True)
 class DoubleWell:
-    """``F(x) = Σ_i (x_i² − 1)²/4``: ``H̄ = −(x³ − x)``, ``∇H̄ = −diag(3x² − 1)`` (spec E2)."""
+    """``F(x) = Σ_i (x_i² − 1)²/4``: ``H̄ = −(x³ − x)``, ``∇H̄ = −diag(3x² − 1)``
+    (docs/momentum_approx.md#e2)."""
 
     dim: int = 1
 
@@ -134,7 +137,8 @@ class DoubleWell:
 
 @dataclass(frozen=True)
 class Quartic:
-    """``F(x) = Σ_i x_i⁴/4``: ``H̄ = −x³``, ``∇H̄ = −diag(3x²)``; superlinear growth (spec E3)."""
+    """``F(x) = Σ_i x_i⁴/4``: ``H̄ = −x³``, ``∇H̄ = −diag(3x²)``; superlinear growth
+    (docs/momentum_approx.md#e3)."""
 
     dim: int = 1
 
@@ -151,7 +155,7 @@ class Quartic:
 @dataclass(frozen=True)
 class DiagonalQuadratic:
     """``F(x) = ½ Σ_i λ_i x_i²``: a quadratic with a given spectrum, in O(d) per evaluation
-    (spec E4's log-spaced spectrum)."""
+    (docs/momentum_approx.md#e4's log-spaced spectrum)."""
 
     lam: np.ndarray
 
@@ -174,7 +178,8 @@ class DiagonalQuadratic:
 
 @dataclass(frozen=True)
 class NC2:
-    """The non-convex 2-D test problem "NC2" of spec 2307.15196 §5 (satisfies Assumption 4.3):
+    """The non-convex 2-D test problem "NC2" of docs/marginal_momentum.md#experiments (satisfies
+    Assumption 4.3):
 
     ``L(x) = ½(x₁² + x₂²) + 0.8 cos(2x₁) cos(x₂)``, Gaussian NGOS ``g = ∇L + σ Σ^{1/2} ξ`` with
     ``Σ^{1/2}(x) = diag(1 + 0.5 sin x₁, 1 + 0.5 cos x₂)``."""
@@ -218,8 +223,9 @@ class NC2:
 @dataclass(frozen=True)
 class ManifoldToy:
     """``L(u, v) = ½(uv − 1)²`` with label noise σ_L and isotropic noise σ_I (spec 2307.15196
-    §5.5): ``g = (r + σ_L ε)(v, u) + σ_I (ξ₁, ξ₂)``, ``r = uv − 1``. Minimisers Γ = {uv = 1};
-    gradient flow conserves ``D = u² − v²``, the exact coordinate of the projection Φ."""
+    docs/momentum_approx.md#phibar): ``g = (r + σ_L ε)(v, u) + σ_I (ξ₁, ξ₂)``, ``r = uv − 1``.
+    Minimisers Γ = {uv = 1}; gradient flow conserves ``D = u² − v²``, the exact coordinate of the
+    projection Φ."""
 
     sigma_label: float
     sigma_iso: float = 0.0

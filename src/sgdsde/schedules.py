@@ -1,9 +1,10 @@
 """Time-varying, per-coordinate hyperparameter schedules with exact derivatives.
 
-The momentum-approximation spec (2504.13992 §2.5) lets the learning rate U(t), the damping V(t)
-and the fixed momentum Z(t) vary in time and per coordinate. The second-order drifts need their
-time derivatives (U̇, V̇, Ż), so every schedule carries an exact derivative. Piecewise-constant
-(step) schedules are deliberately absent: their derivative is a Dirac delta (spec §6, pitfall 15).
+The momentum-approximation spec (docs/momentum_approx.md#scalings) lets the learning rate U(t), the
+damping V(t) and the fixed momentum Z(t) vary in time and per coordinate. The second-order drifts
+need their time derivatives (U̇, V̇, Ż), so every schedule carries an exact derivative.
+Piecewise-constant (step) schedules are deliberately absent: their derivative is a Dirac delta
+(docs/momentum_approx.md#pitfalls P15).
 
 A schedule is ``scale ∘ φ(t)`` with a scalar shape φ and a per-coordinate ``scale`` (a float or
 a length-d vector: the diagonal examples of the spec).
@@ -21,7 +22,7 @@ ScheduleKind = Literal["constant", "inverse", "exponential", "cosine", "affine"]
 
 @dataclass(frozen=True)
 class Schedule:
-    """``s(t) = scale ∘ φ(t)`` with one of the shapes of spec §2.5.
+    """``s(t) = scale ∘ φ(t)`` with one of the shapes of docs/momentum_approx.md#scalings.
 
     * ``constant``:    φ(t) = 1
     * ``inverse``:     φ(t) = 1/(offset + t)     (``u = 1/(1+t)``; ``v = 3/(t+t0)``: scale 3)

@@ -1,18 +1,19 @@
 """Heavy ball with time-varying schedules and its ODE / SDE1 / SDE2 approximations.
 
-Two scalings of 2504.13992 §2.5 are modelled, each as one object holding the exact discrete
-algorithm and the drift and diffusion of its continuous approximations:
+Two scalings of docs/momentum_approx.md#scalings are modelled, each as one object holding the exact
+discrete algorithm and the drift and diffusion of its continuous approximations:
 
 * :class:`HeavyBallRegimeB`, ``η_n = h² U(t_n)``, ``ζ_n = 1 − h V(t_n)``: lifted state
-  ``Y = (x, p)`` in velocity coordinates, limit ``x'' + V x' = U H̄(x)`` (spec §2.3b, §2.7).
+  ``Y = (x, p)`` in velocity coordinates, limit ``x'' + V x' = U H̄(x)``
+  (docs/momentum_approx.md#lift, docs/momentum_approx.md#models).
 * :class:`HeavyBallRegimeA`, fixed momentum ``ζ_n = Z(t_n)``, ``η_n = h U(t_n)``: discrete state
   ``(x_n, x_{n−1})``, continuous state x on the slow manifold with the effective rate
-  ``W = U/(1 − Z)`` (spec §2.8).
+  ``W = U/(1 − Z)`` (docs/momentum_approx.md#regime-a).
 
-Generic form (spec §2.6): a recursion ``Y_{n+1} = Y_n + h[J0 + h J1 + ε_n]`` has the approximations
-``ODE: dY = J0 dt``, ``SDE1: dY = J0 dt + √h Σ̃0^{1/2} dW`` and
+Generic form (docs/momentum_approx.md#sde2): a recursion ``Y_{n+1} = Y_n + h[J0 + h J1 + ε_n]`` has
+the approximations ``ODE: dY = J0 dt``, ``SDE1: dY = J0 dt + √h Σ̃0^{1/2} dW`` and
 ``SDE2: dY = [J0 + h b1] dt + √h Σ̃0^{1/2} dW`` with ``b1 = J1 − ½(∂_t J0 + (∇J0) J0)``.
-Schedules are evaluated at the left point t_n (spec §6, pitfall 3).
+Schedules are evaluated at the left point t_n (docs/momentum_approx.md#pitfalls P3).
 
 Every method is vectorised over a leading axis of paths: states are ``(n_paths, m)``,
 diffusions ``(n_paths, m, d)`` (or ``(1, m, d)`` for additive noise) multiplying a
@@ -88,7 +89,8 @@ class _OracleModel:
 
 @dataclass(frozen=True)
 class HeavyBallRegimeB(_OracleModel):
-    """Regime B, ``η = h²U``, ``ζ = 1 − hV``; lifted state ``Y = (x, p)`` (spec §2.3b, §2.7)."""
+    """Regime B, ``η = h²U``, ``ζ = 1 − hV``; lifted state ``Y = (x, p)``
+    (docs/momentum_approx.md#lift, docs/momentum_approx.md#models)."""
 
     oracle: object
     U: Schedule
@@ -110,8 +112,9 @@ class HeavyBallRegimeB(_OracleModel):
         return join(*heavy_ball_velocity_step(x, p, h, self.U(t, d), self.V(t, d), H))
 
     def drift(self, t: float, h: float, Y: np.ndarray, approximation: Approximation) -> np.ndarray:
-        """``J0 = (p, −V∘p + U∘H̄)``; for order 2 plus ``h·b1`` with (spec §2.7)
-        ``b1 = (½(−V∘p + U∘H̄), −½[U∘(∇H̄ p) + (V² − V̇)∘p + (U̇ − V∘U)∘H̄])``."""
+        """``J0 = (p, −V∘p + U∘H̄)``; for order 2 plus ``h·b1`` with
+        (docs/momentum_approx.md#models) ``b1 = (½(−V∘p + U∘H̄), −½[U∘(∇H̄ p) + (V² − V̇)∘p + (U̇ −
+        V∘U)∘H̄])``."""
         d, problem = self.dim, self.oracle.problem
         x, p = Y[:, :d], Y[:, d:]
         U, V = self.U(t, d), self.V(t, d)
@@ -129,13 +132,15 @@ class HeavyBallRegimeB(_OracleModel):
         return _embedded(self.U(t, self.dim) * float(approximation.noisy), 2 * self.dim, h)
 
     def diffusion(self, t: float, h: float, Y: np.ndarray, approximation: Approximation):
-        """``√h · blockdiag(0, U Σ(x)^{1/2})`` (spec §2.1, §2.7)."""
+        """``√h · blockdiag(0, U Σ(x)^{1/2})`` (docs/momentum_approx.md#setting,
+        docs/momentum_approx.md#models)."""
         return _diffusion(self, t, h, Y, approximation)
 
 
 @dataclass(frozen=True)
 class HeavyBallRegimeA(_OracleModel):
-    """Regime A, fixed momentum ``ζ = Z``, ``η = hU``; effective rate ``W = U/(1 − Z)`` (§2.8).
+    """Regime A, fixed momentum ``ζ = Z``, ``η = hU``; effective rate ``W = U/(1 − Z)``
+    (docs/momentum_approx.md#regime-a).
 
     The discrete state is ``(x_n, x_{n−1})`` with a rest start ``x_{−1} = x_0``; the continuous
     state is x alone. Heavy ball is a two-step method with parasitic root ζ, so the rest start
@@ -193,8 +198,9 @@ class HeavyBallRegimeA(_OracleModel):
 
 @dataclass(frozen=True)
 class PlainSGD(_OracleModel):
-    """SGD with a time-varying rate: ``x_{n+1} = x_n + h W(t_n) H_γ(x_n)`` (spec E8's counterpart
-    of heavy ball with fixed momentum, whose effective rate is ``W = U/(1 − Z)``)."""
+    """SGD with a time-varying rate: ``x_{n+1} = x_n + h W(t_n) H_γ(x_n)``
+    (docs/momentum_approx.md#e8's counterpart of heavy ball with fixed momentum, whose effective
+    rate is ``W = U/(1 − Z)``)."""
 
     oracle: object
     W: Schedule

@@ -1,4 +1,4 @@
-"""Tail-index estimation (spec 2407.02322 §6.4).
+"""Tail-index estimation (docs/least_squares.md#tail-estimation).
 
 The Hill estimator of the k largest radii ``R_(1) ≥ … ≥ R_(k+1)``,
 ``α̂_k = [k⁻¹ Σ_{j≤k} log(R_(j)/R_(k+1))]⁻¹``. For an exact Pareto(α) tail the k log-spacings

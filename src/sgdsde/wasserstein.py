@@ -1,4 +1,5 @@
-"""Wasserstein distances between empirical and exact laws (spec 2407.02322 §6.5).
+"""Wasserstein distances between empirical and exact laws
+(docs/least_squares.md#wasserstein-estimation).
 
 * 1-D: the quantile formula against an exact quantile function (no second sample), and
   against a second sample; cross-checked with :func:`scipy.stats.wasserstein_distance` (W₁);
@@ -18,7 +19,8 @@ from sgdsde.stats import Estimate, mean_with_se
 
 
 def quantile_wasserstein(sample: np.ndarray, ppf, p: float = 2.0) -> float:
-    """``W_p(ρ̂_N, ρ)^p = (1/N)Σ_j |θ_(j) − F⁻¹((j − ½)/N)|^p`` for a 1-D sample (§E3)."""
+    """``W_p(ρ̂_N, ρ)^p = (1/N)Σ_j |θ_(j) − F⁻¹((j − ½)/N)|^p`` for a 1-D sample
+    (docs/least_squares.md#e3)."""
     x = np.sort(np.asarray(sample, dtype=float))
     q = ppf((np.arange(x.size) + 0.5) / x.size)
     return float(np.mean(np.abs(x - q) ** p) ** (1 / p))
@@ -50,7 +52,8 @@ def emd_wasserstein(a: np.ndarray, b: np.ndarray, p: float = 2.0, cap: int = 100
 
 
 def sliced_wasserstein(a, b, n_projections: int = 500, seed: int = 0, p: int = 2) -> float:
-    """Sliced ``W_p`` (POT), with a fixed projection seed (§6.5)."""
+    """Sliced ``W_p`` (POT), with a fixed projection seed
+    (docs/least_squares.md#wasserstein-estimation)."""
     a = np.asarray(a, dtype=float).reshape(len(a), -1)
     b = np.asarray(b, dtype=float).reshape(len(b), -1)
     import ot

@@ -1,4 +1,4 @@
-"""Experiments of arXiv 2509.21614 (spec ``papers/2509.21614.md``): RMSprop and Adam with time
+"""Experiments of arXiv 2509.21614 (docs/adaptive_sde.md): RMSprop and Adam with time
 step τ in the ballistic and batch-equivalent regimes, and their order-1 and order-2 effective
 equations (library: :mod:`sgdsde.adaptive`)."""
 

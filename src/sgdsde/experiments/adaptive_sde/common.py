@@ -1,6 +1,6 @@
-"""Shared pieces of the adaptive_sde experiments (spec ``papers/2509.21614.md``): the problems
-of §3.5 built from config, the optimisers and their effective equations by name, the τ-ladder
-and slope metrics."""
+"""Shared pieces of the adaptive_sde experiments (docs/adaptive_sde.md): the problems
+of docs/adaptive_sde.md#problems built from config, the optimisers and their effective equations by
+name, the τ-ladder and slope metrics."""
 
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ PAPER = "adaptive_sde"
 
 def hessian(problem_cfg: dict) -> np.ndarray:
     """``A`` as given, or ``Q diag(eigenvalues) Qᵀ`` with Q from the QR decomposition of an
-    ``N(0,1)^{d×d}`` matrix drawn with ``numpy.random.default_rng(rotation_seed)`` (Q6, §3.5)."""
+    ``N(0,1)^{d×d}`` matrix drawn with ``numpy.random.default_rng(rotation_seed)`` (Q6,
+    docs/adaptive_sde.md#problems)."""
     if "A" in problem_cfg:
         return np.array(problem_cfg["A"], dtype=float)
     lam = np.array(problem_cfg["eigenvalues"], dtype=float)
@@ -37,7 +38,8 @@ def build_problem(problem_cfg: dict, sigma: float | None = None) -> GaussianData
 
 
 def initial_state(problem: GaussianDataQuadratic, problem_cfg: dict, optimizer: str) -> np.ndarray:
-    """``(θ0, v0)`` or ``(θ0, m0, v0)``; ``v0: warm`` is ``(Aθ0)² + diagΣ`` (§3.5, Q-main)."""
+    """``(θ0, v0)`` or ``(θ0, m0, v0)``; ``v0: warm`` is ``(Aθ0)² + diagΣ``
+    (docs/adaptive_sde.md#problems, Q-main)."""
     theta0 = np.array(problem_cfg["theta0"], dtype=float)
     if problem_cfg["v0"] == "warm":
         v0 = problem.grad(theta0) ** 2 + problem.diag_Sigma

@@ -1,7 +1,8 @@
 """Exact (Monte-Carlo-free) checks of spec 2509.21614:
 
 * E1: deterministic order checks, σ = 0 (V1 RMSprop ballistic; A1 Adam ballistic with its
-      start-time and indexing protocols and every code variant of §2.11 rows 3–5);
+      start-time and indexing protocols and every code variant of
+      docs/adaptive_sde.md#code-variants);
 * E2: the closed-form v-only test V2 (∇f ≡ 0): order 2 with and without the independent
       Brownian motion W2 (the key claim K1a);
 * E3: one-step covariances (K2): the discrete increments' covariance against the SDE's ``ssᵀ``.
@@ -30,7 +31,8 @@ from sgdsde.seeding import rng
 
 log = logging.getLogger(__name__)
 
-#: Adam protocols of spec §3.6 A1: (discrete indexing, SDE indexing, start) per model.
+#: Adam protocols of docs/adaptive_sde.md#experiments A1: (discrete indexing, SDE indexing, start)
+# per model.
 ADAM_PROTOCOLS = {
     "start2tau_code_index": {"indexing": "code", "start": "2tau",
                              "models": {"ode": "code", "sde2": "code", "sde2_code": "natural"}},
@@ -57,7 +59,8 @@ def _deterministic_error(disc, model, X0, tau, T, skip, substeps):
 
 
 def run_E1(cfg: dict, seed: int) -> ExperimentResult:
-    """V1 and A1 of spec §3.6 (Q-det, σ = 0): max-abs errors at T on the ladder τ = 2^-i."""
+    """V1 and A1 of docs/adaptive_sde.md#experiments (Q-det, σ = 0): max-abs errors at T on the
+    ladder τ = 2^-i."""
     c = cfg["E1"]
     _, taus = ladder(c["ladder"])
     rows, metrics = [], {}
@@ -101,7 +104,7 @@ def run_E1(cfg: dict, seed: int) -> ExperimentResult:
 
 def v_only_discrete(s, M, c, v0, tau, T):
     """Exact mean and second moment of the v-only chain ``v' = (1−cτ)v + cτ ξ²`` (∇f ≡ 0,
-    spec §3.6 V2): ``m' = (1−cτ)m + cτs``,
+    docs/adaptive_sde.md#experiments V2): ``m' = (1−cτ)m + cτs``,
     ``Q' = (1−cτ)²Q + (1−cτ)cτ(msᵀ + smᵀ) + c²τ²(ssᵀ + M)``, ``s = diagΣ``, ``M = 2Σ∘Σ``."""
     m, Q = v0.copy(), np.outer(v0, v0)
     a, b = 1 - c * tau, c * tau

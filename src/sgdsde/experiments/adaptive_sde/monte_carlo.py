@@ -1,4 +1,5 @@
-"""Coupled Monte-Carlo weak errors of spec 2509.21614 §3–§5 on the Gaussian-data quadratic.
+"""Coupled Monte-Carlo weak errors of docs/adaptive_sde.md#experiments on the Gaussian-data
+quadratic.
 
 One study (:func:`weak_error_study`) serves every MC experiment; the config says which
 optimiser, regime, problem and models:
@@ -10,7 +11,8 @@ optimiser, regime, problem and models:
 * E8: Adam, batch-equivalent, started at t0 (T4).
 
 Errors are ``E φ(disc) − E φ(model)`` (positive: the discrete value is larger), coupled
-(Brownian bridge), antithetic in W2 and, at T, with the χ² control variate (§5.1–5.3).
+(Brownian bridge), antithetic in W2 and, at T, with the χ² control variate
+(docs/adaptive_sde.md#coupling).
 """
 
 from __future__ import annotations
@@ -142,7 +144,8 @@ def slope_metrics(table: pd.DataFrame, prefix: str, n_tail: int = 3) -> dict:
 
 def weak_error_study(cfg: dict, seed: int, experiment: str) -> ExperimentResult:
     """The coupled weak errors of one MC experiment on its τ-ladder (see the module docstring);
-    with ``diagnostic`` (E6) a second run with independent discrete v-noise (B2, §3.6)."""
+    with ``diagnostic`` (E6) a second run with independent discrete v-noise (B2,
+    docs/adaptive_sde.md#experiments)."""
     c = cfg[experiment]
     idx, taus = ladder(c["ladder"])
     runs = [("main", c["models"], False)]

@@ -1,4 +1,5 @@
-"""E9: the scaling regimes of spec 2509.21614 §2.1, §2.3 (discrete chains only).
+"""E9: the scaling regimes of docs/adaptive_sde.md#optimisers, docs/adaptive_sde.md#regimes
+(discrete chains only).
 
 * the standard-hyperparameter reading of the batch-equivalent regime: RMSprop with time step τ
   equals textbook RMSprop with ``η = √τ``, ``1−β = cη²``, ``ε_std = ε/√τ``, per-step noise
@@ -9,7 +10,7 @@
   ``t = nη²``: coupled ``E φθ(κ) − E φθ(κ/2)`` shrink ∝ κ (slope 1 in κ).
 
 Coupling of a chain with step τ and one with τ/2: the fine chain's two normals ``z', z''`` give
-the coarse chain's ``z = (z' + z'')/√2`` (spec §5.5b).
+the coarse chain's ``z = (z' + z'')/√2`` (docs/adaptive_sde.md#e9).
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@
       ‖θ‖²/d and ‖v‖²/d against τ with SE, per model, and the resolved slope;
 * T2: every fitted slope: exact (E1, E2; least squares over the smallest τ) and Monte Carlo
       (E4–E8; SE-weighted over the τ with SE ≤ |error|/4, n/a if fewer than 3);
-* T3: the code-vs-derivation discrepancies of spec §2.11 and the order each one gives.
+* T3: the code-vs-derivation discrepancies of docs/adaptive_sde.md#code-variants and the order each
+one gives.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def table_T2(metrics: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-#: (spec §2.11 row, where, derived metric, code metric, experiment)
+#: (docs/adaptive_sde.md#code-variants row, where, derived metric, code metric, experiment)
 DISCREPANCIES = [
     ("1", "RMSprop ball.: W2 zeroed", "sde2/v_sq/resolved_slope",
      "sde2_no_w2/v_sq/resolved_slope", "E4"),

@@ -1,4 +1,4 @@
-"""Experiments of arXiv 2407.02322 (spec ``papers/2407.02322.md``): SDE models of least-squares
+"""Experiments of arXiv 2407.02322 (docs/least_squares.md): SDE models of least-squares
 SGD, their invariant laws, Wasserstein convergence and heavy tails."""
 
 import functools

@@ -1,4 +1,4 @@
-"""Dataset access and shared helpers of arXiv 2407.02322 (spec ``papers/2407.02322.md``).
+"""Dataset access and shared helpers of arXiv 2407.02322 (docs/least_squares.md).
 
 Experiments read the versioned dataset files that the ``least_squares_data`` rules write
 (``results/least_squares/data/<name>.npz``); the config passes their paths (``data``) and the

@@ -1,5 +1,5 @@
 """E1 (Thm 4.3, training, interpolation regime) and E2 (population, noiseless) of spec
-2407.02322 §3: exponential convergence, the GBM picture, exact L² rates."""
+docs/least_squares.md#experiments: exponential convergence, the GBM picture, exact L² rates."""
 
 from __future__ import annotations
 
@@ -37,14 +37,16 @@ EXPERIMENT = f"{PAPER}.E1"
 
 
 def _sgd_rate(ops: SymOperators, gamma: float) -> float:
-    """Exact L² rate of noiseless SGD per unit time t = kγ: ``−log ρ(G_M)/γ`` (§5.9)."""
+    """Exact L² rate of noiseless SGD per unit time t = kγ: ``−log ρ(G_M)/γ``
+    (docs/least_squares.md#discrete-recursions)."""
     d, m = ops.d, len(ops.E)
     G = sgd_moment_step_matrix(ops, gamma)[d : d + m, d : d + m]
     return float(-np.log(np.abs(np.linalg.eigvals(G)).max()) / gamma)
 
 
 def _reliable(log_norm: np.ndarray, n_paths: int) -> np.ndarray:
-    """Times where the MC mean of ‖η‖² is reliable (§6.3): ``2 sd(log‖η_t‖) ≤ √(2 log(N/10))``."""
+    """Times where the MC mean of ‖η‖² is reliable (docs/least_squares.md#gbm-moments): ``2
+    sd(log‖η_t‖) ≤ √(2 log(N/10))``."""
     return 2 * log_norm.std(axis=1) <= np.sqrt(2 * np.log(n_paths / 10))
 
 
@@ -102,7 +104,8 @@ def _mc_case(problem, ops, gamma, kappa, e, key, name):
 
 
 def _limit_check(problem, ops, gamma, kappa, e, name) -> float:
-    """Median relative distance of θ_T to X⁺y at T = 40/μ over a few noisy paths (§E1 (iv))."""
+    """Median relative distance of θ_T to X⁺y at T = 40/μ over a few noisy paths
+    (docs/least_squares.md#e1 (iv))."""
     dt = e["limit_dt_factor"] / problem.L_H
     steps = [round(e["limit_horizon"] / problem.mu / dt)]
     theta = simulate_training_sde(problem, gamma, kappa, np.zeros((e["limit_paths"], problem.d)),
@@ -162,9 +165,9 @@ def run_E1(cfg: dict, seed: int) -> ExperimentResult:
 
 
 def run_E2(cfg: dict, seed: int) -> ExperimentResult:
-    """Isotropic noiseless population SDE: ‖η_t‖ is an exact GBM (§5.4). KS of log‖η_t‖ against
-    N(log‖η_0‖ + qt, γλ²(1+c')t); sign of q (a.s. divergence for d = 20, γλ = 0.2); P-pow MC
-    risk against the diagonal ODE ``½λᵀm(t)``."""
+    """Isotropic noiseless population SDE: ‖η_t‖ is an exact GBM (docs/least_squares.md#isotropic).
+    KS of log‖η_t‖ against N(log‖η_0‖ + qt, γλ²(1+c')t); sign of q (a.s. divergence for d = 20, γλ =
+    0.2); P-pow MC risk against the diagonal ODE ``½λᵀm(t)``."""
     e = cfg["E2"]
     rows, metrics, pvalues, signs, halvings_used = [], {}, [], [], []
     for name in e["datasets"]:
@@ -211,7 +214,7 @@ def run_E2(cfg: dict, seed: int) -> ExperimentResult:
 
 def risk_check(cfg, seed, name, sigma, r, label) -> float:
     """Max |MC − exact|/SE of the risk ``½E‖H^{1/2}η_t‖²`` of the population SDE (V0 and V1)
-    against the diagonal ODE (§5.5), from ``η_0 = (k^{−δ/2})_k``."""
+    against the diagonal ODE (docs/least_squares.md#population), from ``η_0 = (k^{−δ/2})_k``."""
     lam, data_sigma = population(cfg, seed, name)
     sigma = data_sigma if sigma is None else sigma
     worst = 0.0

@@ -1,5 +1,5 @@
-"""E3 (Thm 4.6), E4 (Thm 5.4) and E5 of spec 2407.02322 §3: the unique invariant law ρ*, the
-Wasserstein convergence to it, and its mean and second moments."""
+"""E3 (Thm 4.6), E4 (Thm 5.4) and E5 of docs/least_squares.md#experiments: the unique invariant law
+ρ*, the Wasserstein convergence to it, and its mean and second moments."""
 
 from __future__ import annotations
 
@@ -50,7 +50,8 @@ def _rate_position(t, w, floor, lo, hi) -> tuple[float, float]:
 
 
 def _scalar_w_case(problem, model, law, e, key, seed):
-    """1-D W₁, W₂ of the SDE law from one start against the exact Pearson IV law (§E3)."""
+    """1-D W₁, W₂ of the SDE law from one start against the exact Pearson IV law
+    (docs/least_squares.md#e3)."""
     h, N = model.h, e["n_paths"]
     s = float(np.sqrt(model.moments(2)[2]))
     dt = e["dt_factor"] / h
@@ -73,8 +74,9 @@ def _scalar_w_case(problem, model, law, e, key, seed):
     ops = SymOperators(problem)
     M0 = np.array([[s**2]]) if start == "stationary" else np.array([[m0**2]])
     mean0 = np.array([0.0 if start == "stationary" else m0])
-    # Gelbrich from Euler–Maruyama's exact moments: the samples are EM's (§6.2), so the bound is
-    # compared with the law it bounds; the SDE's own moments differ by O(Δ)
+    # Gelbrich from Euler–Maruyama's exact moments: the samples are EM's
+    # (docs/least_squares.md#euler-maruyama), so the bound is compared with the law it bounds; the
+    # SDE's own moments differ by O(Δ)
     em = em_moment_step_matrix(ops, model.gamma, e["kappa"], dt)
     m, M = recursion_moments(ops, em, mean0, M0, np.concatenate([[0], steps]))
     gelbrich = np.array([wass.gaussian_w2(mi, Mi - np.outer(mi, mi), 0.0, s**2)
@@ -150,8 +152,9 @@ def run_E3(cfg: dict, seed: int) -> ExperimentResult:
             w1 = max(wass.wasserstein_1d(finals[a], finals[b], 1) for a, b in pairs)
             worst["unique"].append(w1
                                    / (2 * pair_floor.mean))  # fmt: skip
-            # stationary start: mean θ̂; MC m_2 against EM's exact stationary m_2 (§5.10), and
-            # EM-exact at Δ, Δ/2 extrapolated (Richardson) against the SDE's exact m_2
+            # stationary start: mean θ̂; MC m_2 against EM's exact stationary m_2
+            # (docs/least_squares.md#discrete-recursions), and EM-exact at Δ, Δ/2 extrapolated
+            # (Richardson) against the SDE's exact m_2
             st = mean_with_se(finals["stationary"])
             worst["mean_z"].append(abs(st.mean) / st.se)
             ops, dt = SymOperators(problem), e["dt_factor"] / model.h

@@ -1,5 +1,5 @@
 """E6 (Prop 4.9, heavy tails), E7 (averaging, decaying steps), E8 (non-parametric rates),
-E9 (SDE against SGD) and E10 (γ < 1/(3K)) of spec 2407.02322 §3."""
+E9 (SDE against SGD) and E10 (γ < 1/(3K)) of docs/least_squares.md#experiments."""
 
 from __future__ import annotations
 
@@ -358,8 +358,8 @@ def run_E9(cfg: dict, seed: int) -> ExperimentResult:
 
 def _stream_covariance_error(arrays: dict) -> float:
     """Relative Frobenius error of the empirical covariance of the single-sample gradient
-    ``g = x(⟨η, x⟩ − y)`` on the stored online stream against Σ_1(θ) (Isserlis, §2.2), at
-    ``η_k = 1/√d``."""
+    ``g = x(⟨η, x⟩ − y)`` on the stored online stream against Σ_1(θ) (Isserlis,
+    docs/least_squares.md#setting), at ``η_k = 1/√d``."""
     x, y, lam = arrays["stream_x"], arrays["stream_y"], arrays["lam"]
     eta = np.full(len(lam), 1 / np.sqrt(len(lam)))
     g = x * (x @ eta - y)[:, None]

@@ -1,4 +1,4 @@
-"""Experiments of arXiv 2307.15196 (spec ``papers/2307.15196.md``): the marginal value of
+"""Experiments of arXiv 2307.15196 (docs/marginal_momentum.md): the marginal value of
 momentum for small learning rate SGD. E0–E6 check the paper's statements (exact where a closed
 form exists); E7–E9 are CPU analogues of Figure 1, Table 1 and Figure 2 on scikit-learn's
 digits; E10 is the original-scale Figure 2 (ResNet-32 on a local CIFAR-10 copy), off by default.

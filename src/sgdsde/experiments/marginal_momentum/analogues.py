@@ -1,11 +1,13 @@
-"""CPU analogues of Figure 1, Table 1 and Figure 2 of arXiv 2307.15196 (spec §6), on
-scikit-learn's 8×8 digits with small PyTorch MLPs, one thread per process. They are
+"""CPU analogues of Figure 1, Table 1 and Figure 2 of arXiv 2307.15196
+(docs/marginal_momentum.md#experiments), on scikit-learn's 8×8 digits with small PyTorch MLPs, one
+thread per process. They are
 *analogues*: other data, other models, other scale; only the qualitative claims are compared.
 
 Each analogue is split into run jobs (``E7_run`` per batch size, ``E8_run`` per shot count K,
 ``E9_run`` per (ℓ, η)) that write tidy tables, and an aggregation (``E7``, ``E8``, ``E9``) that
 reads those tables (``cfg["inputs"]``) and computes the metrics of the ledger. SGD and SGDM are
-both form (3) (SGD is β = 0), so "SGD at γ/(1−β)" is SGD at the same η (spec §2.4).
+both form (3) (SGD is β = 0), so "SGD at γ/(1−β)" is SGD at the same η
+(docs/marginal_momentum.md#setting).
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ def _data(c: dict):
     return digits_split(**c["data"])
 
 
-# ------------------------------------------------------------------ Figure 1 analogue (§6.1)
+# ------------------------------------------------------------------ Figure 1 analogue
+# (docs/marginal_momentum.md#e7)
 
 
 def _train_pair(c: dict, data, seed: int, s: int, eta: float, B: int, mult, **options):
@@ -100,7 +103,7 @@ def fig1_summary(runs: pd.DataFrame) -> pd.DataFrame:
 
 def run_E7(cfg: dict, seed: int) -> ExperimentResult:
     """Figure 1 analogue, aggregated: "comparable at small batch, SGDM ahead only at large batch"
-    (pass criteria of spec §6.1)."""
+    (pass criteria of docs/marginal_momentum.md#e7)."""
     runs = _read_inputs(cfg)
     summary = fig1_summary(runs)
     wide = summary.pivot(index="B", columns="series", values="test_acc_mean")
@@ -123,11 +126,12 @@ def run_E7(cfg: dict, seed: int) -> ExperimentResult:
     return ExperimentResult({"table": runs, "summary": summary}, metrics)
 
 
-# ------------------------------------------------------------------- Table 1 analogue (§6.2)
+# ------------------------------------------------------------------- Table 1 analogue
+# (docs/marginal_momentum.md#e8)
 
 
 def _pretrain(c: dict, data, seed: int):
-    """Source task: digits 0–4, MLP body + 5-way head, SGDM (3) (spec §6.2)."""
+    """Source task: digits 0–4, MLP body + 5-way head, SGDM (3) (docs/marginal_momentum.md#e8)."""
     import torch
 
     from sgdsde.nets import mlp, train
@@ -261,7 +265,8 @@ def run_E8(cfg: dict, seed: int) -> ExperimentResult:
     return ExperimentResult({"table": runs, "selected": chosen, "summary": summary}, metrics)
 
 
-# ------------------------------------------------------------------ Figure 2 analogue (§6.3)
+# ------------------------------------------------------------------ Figure 2 analogue
+# (docs/marginal_momentum.md#e9)
 
 
 def run_E9_run(cfg: dict, seed: int) -> ExperimentResult:

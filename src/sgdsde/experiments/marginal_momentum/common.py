@@ -1,4 +1,4 @@
-"""Helpers shared by the experiments of arXiv 2307.15196 (spec ``papers/2307.15196.md``)."""
+"""Helpers shared by the experiments of arXiv 2307.15196 (docs/marginal_momentum.md)."""
 
 from __future__ import annotations
 
@@ -12,13 +12,14 @@ BLOCK = 10_000
 
 
 def eta_ladder(eta0: float, j_max: int) -> np.ndarray:
-    """``η_j = η₀·2^{−j}``, j = 0..j_max (spec §5.4, §5.5)."""
+    """``η_j = η₀·2^{−j}``, j = 0..j_max (docs/marginal_momentum.md#e4a,
+    docs/marginal_momentum.md#e5)."""
     return eta0 * 2.0 ** -np.arange(j_max + 1)
 
 
 def one_minus_beta(cfg: dict, eta: float, alpha: float) -> float:
     """Def. 4.1 with index α: ``1 − β = c_α η^α``, ``c_0 = cfg["c0"]`` (β = 0.9 for 0.1),
-    ``c_α = cfg["c"]`` otherwise (spec §5.4a)."""
+    ``c_α = cfg["c"]`` otherwise (docs/marginal_momentum.md#e4a)."""
     return cfg["c0"] if alpha == 0 else cfg["c"] * eta**alpha
 
 

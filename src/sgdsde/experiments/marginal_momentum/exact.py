@@ -1,4 +1,4 @@
-"""Deterministic experiments of arXiv 2307.15196 (spec ``papers/2307.15196.md`` §5.1–5.4):
+"""Deterministic experiments of arXiv 2307.15196 (docs/marginal_momentum.md#e1):
 the parametrisation identities (E1), the averaged learning rate and coupled trajectory (E2),
 the descent lemma by quadrature (E3) and Theorem 4.5 by exact moment recursions (E4a, E4c,
 E4d). No Monte Carlo: every number is exact up to rounding."""
@@ -28,13 +28,14 @@ from sgdsde.stats import fit_loglog_slope
 
 
 def _random_schedule(cfg: dict, gen: np.random.Generator):
-    """``γ_k ~ U(γ)``, ``μ_k ~ U(μ)``, ``τ_k ~ U(τ)`` for K steps (spec §5.1 item 1)."""
+    """``γ_k ~ U(γ)``, ``μ_k ~ U(μ)``, ``τ_k ~ U(τ)`` for K steps (docs/marginal_momentum.md#e1)."""
     K = cfg["n_steps"]
     return tuple(gen.uniform(*cfg[name], size=K) for name in ("gamma", "mu", "tau"))
 
 
 def run_E1(cfg: dict, seed: int) -> ExperimentResult:
-    """Lemma A.2 and form (1) ↔ form (3), pathwise on NC2 with shared noise (spec §5.1)."""
+    """Lemma A.2 and form (1) ↔ form (3), pathwise on NC2 with shared noise
+    (docs/marginal_momentum.md#e1)."""
     c = cfg["E1"]
     problem, gen = NC2(), rng(seed, PAPER, "E1")
     n, K, sigma = c["n_paths"], c["n_steps"], c["sigma"]
@@ -74,8 +75,8 @@ def run_E1(cfg: dict, seed: int) -> ExperimentResult:
 
 def _torch_conventions(c: dict, gen: np.random.Generator) -> dict:
     """PyTorch's ``SGD(lr=η, momentum=β, dampening=β)`` is form (3) with ``m_0 = g_0``, and
-    ``SGD(lr=γ, momentum=β)`` is form (1) with ``m_0 = 0`` (spec §5.1 item 3), float32 on a
-    deterministic quadratic-plus-cosine objective (NC2) without noise."""
+    ``SGD(lr=γ, momentum=β)`` is form (1) with ``m_0 = 0`` (docs/marginal_momentum.md#e1), float32
+    on a deterministic quadratic-plus-cosine objective (NC2) without noise."""
     import torch
 
     from sgdsde.nets import torch_setup
@@ -112,7 +113,7 @@ def _torch_conventions(c: dict, gen: np.random.Generator) -> dict:
 
 def run_E2(cfg: dict, seed: int) -> ExperimentResult:
     """Identity (11) ``x̃_{k+1} = x̃_k − η̄_k g_k`` (g at x_k) with the zero tail, and η̄ = η for
-    constant (η, β) with the constant tail (spec §5.2)."""
+    constant (η, β) with the constant tail (docs/marginal_momentum.md#e2)."""
     c = cfg["E2"]
     problem, gen = NC2(), rng(seed, PAPER, "E2")
     n, K, sigma = c["n_paths"], c["n_steps"], c["sigma"]
@@ -141,7 +142,7 @@ def run_E2(cfg: dict, seed: int) -> ExperimentResult:
 
 def run_E3(cfg: dict, seed: int) -> ExperimentResult:
     """Lemma 3.4 on NC2: ``E L(x − ηg) − L(x)`` by Gauss–Hermite tensor quadrature against
-    descent + noise + curvature terms, for σ = 1 and σ = η^{−1/2} (spec §5.3)."""
+    descent + noise + curvature terms, for σ = 1 and σ = η^{−1/2} (docs/marginal_momentum.md#e3)."""
     c = cfg["E3"]
     problem = NC2()
     nodes, weights = hermegauss(c["quadrature_nodes"])
@@ -188,7 +189,8 @@ def run_E3(cfg: dict, seed: int) -> ExperimentResult:
 
 def _thm45_gaps(c: dict, eta: float, alpha: float, schedule: str = "constant") -> dict:
     """Exact ``E‖x_k‖²`` gaps between SGDM and SGD on ``L = ½xᵀHx``, ``σ = η^{−1/2}``, T = c["T"]
-    (spec §5.4a/c): ``1−β = c_α η^α``; schedule "drop" divides η by ``drop`` at K/2."""
+    (docs/marginal_momentum.md#e4a/c): ``1−β = c_α η^α``; schedule "drop" divides η by ``drop`` at
+    K/2."""
     H, x0 = np.diag(c["H"]), np.array(c["x0"], dtype=float)
     K = round(c["T"] / eta)
     steps = np.full(K, eta)
@@ -249,7 +251,8 @@ def _slope_metrics(table: pd.DataFrame, fit_points: int, prefix: str) -> dict:
 
 def run_E4a(cfg: dict, seed: int) -> ExperimentResult:
     """Theorem 4.5 by exact moments: final and max-over-k gaps of E‖x‖² between SGDM and SGD
-    with the averaged LR (here η̄ = η), and the wrong-LR control η(1−β) (spec §5.4a)."""
+    with the averaged LR (here η̄ = η), and the wrong-LR control η(1−β)
+    (docs/marginal_momentum.md#e4a)."""
     c = cfg["E4a"]
     table = pd.DataFrame([r for a in c["alphas"] for r in _ladder_rows(c, a, "constant")])
     return ExperimentResult({"table": table}, _slope_metrics(table, c["fit_points"], ""))
@@ -257,7 +260,7 @@ def run_E4a(cfg: dict, seed: int) -> ExperimentResult:
 
 def run_E4c(cfg: dict, seed: int) -> ExperimentResult:
     """Theorem 4.5 with a step decay η → η/drop at K/2: SGD with η̄_k (Eq. 8) against naive SGD
-    with η_k (spec §5.4c)."""
+    with η_k (docs/marginal_momentum.md#e4c)."""
     c = {**cfg["E4a"], **cfg["E4c"]}
     table = pd.DataFrame([r for a in c["alphas"] for r in _ladder_rows(c, a, "drop")])
     metrics = _slope_metrics(table, c["fit_points"], "")
@@ -272,7 +275,7 @@ def run_E4c(cfg: dict, seed: int) -> ExperimentResult:
 
 def run_E4d(cfg: dict, seed: int) -> ExperimentResult:
     """SVAG on a Gaussian NGOS is the NGOS with LR η/ℓ and scale √ℓσ run ℓK steps, so it is an
-    instance of Theorem 4.5: the exact SGD–SGDM gap decays ∝ 1/ℓ (spec §5.4d)."""
+    instance of Theorem 4.5: the exact SGD–SGDM gap decays ∝ 1/ℓ (docs/marginal_momentum.md#e4d)."""
     c, q = cfg["E4d"], cfg["E4a"]
     H, x0 = np.diag(q["H"]), np.array(q["x0"], dtype=float)
     eta, beta, K = c["eta"], c["beta"], round(q["T"] / c["eta"])

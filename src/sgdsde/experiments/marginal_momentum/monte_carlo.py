@@ -1,4 +1,4 @@
-"""Monte-Carlo experiments of arXiv 2307.15196 (spec ``papers/2307.15196.md``): the §4.1
+"""Monte-Carlo experiments of arXiv 2307.15196 (docs/marginal_momentum.md): the §4.1
 warm-up (E0), Theorem 4.5 on the non-convex NC2 with coupled noise (E4b), Theorem 5.5 on the
 ``½(uv−1)²`` toy with its closed-form slow SDE (E5) and the SVAG oracle's moments (E6).
 
@@ -40,9 +40,9 @@ def _z(estimate: Estimate, exact: float) -> float:
 
 
 def run_E0(cfg: dict, seed: int) -> ExperimentResult:
-    """§4.1 warm-up (spec §3): ``g_k ~ N(c, σ²)``, SGD and SGDM (3) from 0 with ``m_0 = c``.
-    Step variance ``η²σ²(1−β)/(1+β)(1−β^{2(k+1)})``, endpoint variances ``nη²σ²`` and
-    ``η²σ²S_n(β)``, equal means ``−nηc``; Monte Carlo against each closed form."""
+    """§4.1 warm-up (docs/marginal_momentum.md#warm-up): ``g_k ~ N(c, σ²)``, SGD and SGDM (3) from 0
+    with ``m_0 = c``. Step variance ``η²σ²(1−β)/(1+β)(1−β^{2(k+1)})``, endpoint variances ``nη²σ²``
+    and ``η²σ²S_n(β)``, equal means ``−nηc``; Monte Carlo against each closed form."""
     c = cfg["E0"]
     eta, beta, sigma, mean_g, n = c["eta"], c["beta"], c["sigma"], c["c"], c["n_steps"]
     x_sgd, x_sgdm, steps = [], [], {k: [] for k in c["step_checkpoints"]}
@@ -126,9 +126,9 @@ _TEST_FUNCTIONS = {
 
 
 def run_E4b(cfg: dict, seed: int) -> ExperimentResult:
-    """Theorem 4.5 on NC2 (spec §5.4b): SGDM (3) with ``1−β = c_α η^α`` and SGD (η̄ = η for a
-    constant schedule), ``σ = η^{−1/2}``, ``m_0 = ∇L(x_0)``, T = 1, common random numbers;
-    ``E h(x_K) − E h(y_K)`` with the SE of the paired difference."""
+    """Theorem 4.5 on NC2 (docs/marginal_momentum.md#e4b): SGDM (3) with ``1−β = c_α η^α`` and SGD
+    (η̄ = η for a constant schedule), ``σ = η^{−1/2}``, ``m_0 = ∇L(x_0)``, T = 1, common random
+    numbers; ``E h(x_K) − E h(y_K)`` with the SE of the paired difference."""
     c = cfg["E4b"]
     problem = NC2()
     rows = []
@@ -251,9 +251,9 @@ def _simulate_toy(toy, x0, algorithms, K, n_paths, checkpoints_k, gen):
 
 
 def run_E5(cfg: dict, seed: int) -> ExperimentResult:
-    """Theorem 5.5 on ``L = ½(uv − 1)²`` (spec §5.5): over ``t/η²`` steps SGD and SGDM follow the
-    slow SDE (T5) of ``D = u² − v²``; label noise only (closed form, also with the step schedule
-    λ_t) and label plus isotropic noise (Euler–Maruyama reference)."""
+    """Theorem 5.5 on ``L = ½(uv − 1)²`` (docs/marginal_momentum.md#e5): over ``t/η²`` steps SGD and
+    SGDM follow the slow SDE (T5) of ``D = u² − v²``; label noise only (closed form, also with the
+    step schedule λ_t) and label plus isotropic noise (Euler–Maruyama reference)."""
     c = cfg["E5"]
     x0 = np.array(c["x0"], dtype=float)
     D0 = float(ManifoldToy.invariant(x0))
@@ -389,9 +389,9 @@ def _minibatch_gradients(per_sample: np.ndarray, B: int, n_draws: int, gen) -> n
 
 
 def run_E6(cfg: dict, seed: int) -> ExperimentResult:
-    """SVAG (Def. 6.1, spec §5.6): the coefficients, the first two moments of ``ĝ = r₁g₁ + r₂g₂``
-    for a without-replacement minibatch oracle on least squares, and the per-unit-time terms of
-    Lemma 3.4 at LR η/ℓ, ℓ steps and covariance ℓσ²Σ."""
+    """SVAG (Def. 6.1, docs/marginal_momentum.md#e6): the coefficients, the first two moments of ``ĝ
+    = r₁g₁ + r₂g₂`` for a without-replacement minibatch oracle on least squares, and the
+    per-unit-time terms of Lemma 3.4 at LR η/ℓ, ℓ steps and covariance ℓσ²Σ."""
     c = cfg["E6"]
     ells = np.array(c["ells"], dtype=float)
     r = np.array([svag_coefficients(ell) for ell in ells])

@@ -1,9 +1,9 @@
-"""The original-scale Figure 2 of arXiv 2307.15196 (spec §4.3): ResNet-32 on CIFAR-10, B = 512,
-SGDM η = 0.2 in form (3) (β = 0.9, so PyTorch's lr would be 0.02), ×0.1 decays at epochs 80 and
-120 of 160, SGD and SGDM with SVAG ℓ. Off by default (``marginal_momentum.E10.enabled``); it
-needs a local copy of CIFAR-10 in its python-pickle format (``E10.data_dir``) and GPU-scale
-time on a CPU (about a day per run on 2 cores). ``max_steps`` cuts every run short for a smoke
-test. Same optimiser code as the analogues (:mod:`sgdsde.nets`)."""
+"""The original-scale Figure 2 of arXiv 2307.15196 (docs/marginal_momentum.md#e10): ResNet-32 on
+CIFAR-10, B = 512, SGDM η = 0.2 in form (3) (β = 0.9, so PyTorch's lr would be 0.02), ×0.1 decays at
+epochs 80 and 120 of 160, SGD and SGDM with SVAG ℓ. Off by default
+(``marginal_momentum.E10.enabled``); it needs a local copy of CIFAR-10 in its python-pickle format
+(``E10.data_dir``) and GPU-scale time on a CPU (about a day per run on 2 cores). ``max_steps`` cuts
+every run short for a smoke test. Same optimiser code as the analogues (:mod:`sgdsde.nets`)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ def run_E10(cfg: dict, seed: int) -> ExperimentResult:
     sd = X_tr.std(dim=(0, 2, 3), keepdim=True)
     X_tr, X_te = (X_tr - mean) / sd, (X_te - mean) / sd
     per_epoch = max(1, len(y_tr) // c["batch"])
-    # spec §4.3: "η = 0.2" is Def. 3.3's η (literal reading) or PyTorch's lr γ (η = γ/(1−β))
+    # docs/marginal_momentum.md#e10: "η = 0.2" is Def. 3.3's η (literal reading) or PyTorch's lr γ
+    # (η = γ/(1−β))
     eta = c["eta"] if c["eta_convention"] == "form3" else c["eta"] / (1 - c["beta"])
     decays = [e / c["epochs"] for e in c["decay_epochs"]]
     rows = []

@@ -1,4 +1,4 @@
-"""Tables of arXiv 2307.15196 (spec ``papers/2307.15196.md``), assembled from the metrics:
+"""Tables of arXiv 2307.15196 (docs/marginal_momentum.md), assembled from the metrics:
 
 * T1: the §4.1 warm-up, Monte Carlo against the closed forms (E0);
 * T2: Theorem 4.5 weak-error orders: exact (E4a, E4c) and Monte Carlo (E4b) against the
@@ -28,7 +28,7 @@ PAPER_TABLE_1 = {
         "MNLI": "82.7 (0.8)",
     },
 }
-"""The paper's Table 1 (test accuracy %, mean (std)), verbatim from spec §4.2."""
+"""The paper's Table 1 (test accuracy %, mean (std)), verbatim from docs/marginal_momentum.md#e8."""
 
 
 def table_T1(metrics: dict[str, dict]) -> pd.DataFrame:

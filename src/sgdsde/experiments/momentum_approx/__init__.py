@@ -1,4 +1,4 @@
-"""Experiments of arXiv 2504.13992 (spec ``papers/2504.13992.md``): heavy ball with time-varying
+"""Experiments of arXiv 2504.13992 (docs/momentum_approx.md): heavy ball with time-varying
 learning rate and momentum, and its ODE / SDE1 / SDE2 approximations."""
 
 from sgdsde.experiments.momentum_approx.common import build_model

@@ -1,4 +1,4 @@
-"""Builders shared by the experiments of arXiv 2504.13992 (spec ``papers/2504.13992.md``)."""
+"""Builders shared by the experiments of arXiv 2504.13992 (docs/momentum_approx.md)."""
 
 from __future__ import annotations
 
@@ -42,6 +42,7 @@ def cross_checked_model(cfg: dict, experiment: str):
 
 
 def step_ladder(T: float, k_range: list[int]) -> tuple[np.ndarray, np.ndarray]:
-    """``k`` and ``h = T·2^{−k}`` for ``k = k_min..k_max`` (spec §2.5), so ``T/h = 2^k``."""
+    """``k`` and ``h = T·2^{−k}`` for ``k = k_min..k_max`` (docs/momentum_approx.md#scalings), so
+    ``T/h = 2^k``."""
     k = np.arange(k_range[0], k_range[1] + 1)
     return k, T * 2.0 ** (-k)

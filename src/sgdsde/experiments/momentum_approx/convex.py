@@ -1,4 +1,5 @@
-"""E4 of arXiv 2504.13992: O(1/k²) in the convex case (spec §3 E4; Su, Boyd and Candès 2016).
+"""E4 of arXiv 2504.13992: O(1/k²) in the convex case (docs/momentum_approx.md#e4; Su, Boyd and
+Candès 2016).
 
 Regime B with ``U ≡ 1``, ``V(t) = 3/t`` is the ODE ``X'' + (3/t)X' + ∇F(X) = 0``; with ``η = s``
 and ``ζ_k = (k−1)/(k+2)`` heavy ball is its discretisation (``t = k√s``). The instance is the
@@ -91,9 +92,9 @@ def run_E4(cfg: dict, seed: int) -> ExperimentResult:
 
 
 def _stochastic_addendum(problem, x0, s, c, seed):
-    """Gradient noise σ (spec E4's addendum). Reports the late log-log slope of the mean gap on
-    ``k ∈ [K/10, K]`` (0 for a plateau) and the level at σ and 2σ with the same normals (ratio
-    4 if the level scales like σ²). Heavy ball's ``ζ_k → 1`` makes its effective rate
+    """Gradient noise σ (docs/momentum_approx.md#e4's addendum). Reports the late log-log slope of
+    the mean gap on ``k ∈ [K/10, K]`` (0 for a plateau) and the level at σ and 2σ with the same
+    normals (ratio 4 if the level scales like σ²). Heavy ball's ``ζ_k → 1`` makes its effective rate
     ``η/(1 − ζ_k) = η(k+2)/3`` grow, so its noise-driven gap grows like k instead of levelling."""
     a = c["stochastic"]
     K, n = c["iterations"], a["n_paths"]

@@ -1,8 +1,10 @@
-"""Exact weak-error experiments of arXiv 2504.13992 (no Monte Carlo; spec §5).
+"""Exact weak-error experiments of arXiv 2504.13992 (no Monte Carlo;
+docs/momentum_approx.md#exact-moments).
 
 * E1:  ODE / SDE1 / SDE2 on CFG-B and CFG-A, terminal, sup-norm and one-step (local) errors, and
-       the leading coefficient φ̄ of §5.5;
-* E1b: the same with state-dependent noise (finite-sum least squares, §5.4 closure);
+       the leading coefficient φ̄ of docs/momentum_approx.md#phibar;
+* E1b: the same with state-dependent noise (finite-sum least squares,
+docs/momentum_approx.md#exact-moments closure);
 * E7:  the schedule sweep of Regime B and Regime A;
 * E8:  heavy ball with fixed momentum ζ against SGD with the rate divided by 1 − ζ.
 """
@@ -81,7 +83,8 @@ def rate_metrics(group: pd.DataFrame, n_pairs: int, n_fit: int, columns) -> dict
 
 
 def _phibar_metrics(model, group: pd.DataFrame, g, approximation: str, T: float, n_pairs: int):
-    """φ̄ by quadrature (spec §5.5) and the orders at which ``e(h)/h`` converges to it."""
+    """φ̄ by quadrature (docs/momentum_approx.md#phibar) and the orders at which ``e(h)/h``
+    converges to it."""
     phibar = leading_error_coefficient(model, T, g, APPROXIMATIONS[approximation])
     group = group.sort_values("h", ascending=False)
     slopes = pairwise_slopes(group["h"], group["error"] / group["h"] - phibar)
@@ -107,7 +110,8 @@ def weak_error_study(model, name: str, model_cfg: dict, gs: dict, T: float, c: d
 
 
 def run_E1(cfg: dict, seed: int) -> ExperimentResult:
-    """Spec §3 E1: exact weak errors ``E g(x_N) − E g(X_T)`` on the ladder ``h = T·2^{−k}``."""
+    """docs/momentum_approx.md#e1: exact weak errors ``E g(x_N) − E g(X_T)`` on the ladder ``h =
+    T·2^{−k}``."""
     problem_cfg, c = cfg["problem"], cfg["E1"]
     gs = {name: g for name, g in canonical_test_functions(len(problem_cfg["x0"])).items()
           if name in c["test_functions"]}  # fmt: skip
@@ -131,7 +135,8 @@ def finite_sum_model(c: dict, seed: int):
 
 
 def run_E1b(cfg: dict, seed: int) -> ExperimentResult:
-    """Spec §3 E1b: state-dependent noise, exact second moments; ``g(x) = |x − x_true|²``."""
+    """docs/momentum_approx.md#e1b: state-dependent noise, exact second moments; ``g(x) = |x −
+    x_true|²``."""
     c = cfg["E1b"]
     model = finite_sum_model(c, seed)
     gs = {"g": SquaredNorm(model.dim, tuple(c["x_true"]))}
@@ -157,7 +162,8 @@ def sweep_cases(c: dict) -> dict[str, dict]:
 
 
 def run_E7(cfg: dict, seed: int) -> ExperimentResult:
-    """Spec §3 E7: E1's exact slopes and φ̄ for every schedule combination (table T2)."""
+    """docs/momentum_approx.md#e7: E1's exact slopes and φ̄ for every schedule combination (table
+    T2)."""
     problem_cfg, c = cfg["problem"], cfg["E7"]
     gs = canonical_test_functions(len(problem_cfg["x0"]))
     tables, metrics = [], {}
@@ -177,7 +183,8 @@ def run_E7(cfg: dict, seed: int) -> ExperimentResult:
 
 
 def run_E8(cfg: dict, seed: int) -> ExperimentResult:
-    """Spec §3 E8: heavy ball with fixed ζ and ``η = h(1−ζ)W`` against SGD with rate ``hW``."""
+    """docs/momentum_approx.md#e8: heavy ball with fixed ζ and ``η = h(1−ζ)W`` against SGD with rate
+    ``hW``."""
     problem_cfg, c = cfg["problem"], cfg["E8"]
     oracle, T = gaussian_quadratic(problem_cfg), problem_cfg["T"]
     W = Schedule.from_config(c["W"])
@@ -218,7 +225,8 @@ def run_E8(cfg: dict, seed: int) -> ExperimentResult:
 
 
 def run_E5(cfg: dict, seed: int) -> ExperimentResult:
-    """Spec §3 E5, exact part: ``max_n E|Y_n|²`` of CFG-B's lifted iterates on the ladder."""
+    """docs/momentum_approx.md#e5, exact part: ``max_n E|Y_n|²`` of CFG-B's lifted iterates on the
+    ladder."""
     c = cfg["E5"]
     model, T = cross_checked_model(cfg, "E5")
     rows = []

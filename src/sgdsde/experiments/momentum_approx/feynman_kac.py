@@ -1,4 +1,5 @@
-"""E6 of arXiv 2504.13992: the Feynman–Kac representation (spec §3 E6; the seed's Theorem 1).
+"""E6 of arXiv 2504.13992: the Feynman–Kac representation (docs/momentum_approx.md#e6; the seed's
+Theorem 1).
 
 For CFG-B's linear SDE1, ``y(t, Y) = E[g(Y_T) | Y_t = Y]`` is a Gaussian expectation with mean
 ``Φ(T,t)Y`` and covariance ``P(T,t)``; it must solve the backward Kolmogorov equation

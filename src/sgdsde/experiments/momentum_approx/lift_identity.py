@@ -1,5 +1,5 @@
 """E0 of arXiv 2504.13992: the 2d lift is an exact SGD-form recursion; the seed's "modified
-objective" is not, and no potential is (spec §2.3–2.4)."""
+objective" is not, and no potential is (docs/momentum_approx.md#lift)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ def _lift_jacobian_asymmetry(eta: np.ndarray, zeta: np.ndarray) -> float:
     """‖M − Mᵀ‖_F for the Jacobian M of the f = 0 lift map, by central differences.
 
     A gradient step on any C² potential has a symmetric-times-diagonal Jacobian ``I − D∇²j``
-    whose off-diagonal signs agree; HB's ``M = [[1+ζ, −ζ], [1, 0]]`` cannot (spec §2.4 proof).
+    whose off-diagonal signs agree; HB's ``M = [[1+ζ, −ζ], [1, 0]]`` cannot
+    (docs/momentum_approx.md#lift).
     """
     d = len(eta)
     step = lambda X: lifted_sgd_step(X, eta, zeta, np.zeros((len(X), d)))  # noqa: E731
@@ -33,8 +34,9 @@ def _lift_jacobian_asymmetry(eta: np.ndarray, zeta: np.ndarray) -> float:
 
 
 def run_E0(cfg: dict, seed: int) -> ExperimentResult:
-    """Spec §3 E0: heavy ball on ``F = Σ log cosh(x − c) + |x|⁴/(4d)`` with Gaussian noise and
-    random diagonal ``η_n``, ``ζ_n`` that change every step, run in five equivalent forms."""
+    """docs/momentum_approx.md#e0: heavy ball on ``F = Σ log cosh(x − c) + |x|⁴/(4d)`` with Gaussian
+    noise and random diagonal ``η_n``, ``ζ_n`` that change every step, run in five equivalent
+    forms."""
     c = cfg["E0"]
     d, N, h = c["dim"], c["n_steps"], c["h"]
     gen = rng(seed, PAPER, "E0")

@@ -1,4 +1,5 @@
-"""Coupled Monte-Carlo experiments of arXiv 2504.13992 (spec §3 E1c, E2, E3; E5's moments).
+"""Coupled Monte-Carlo experiments of arXiv 2504.13992 (docs/momentum_approx.md#e1c, E2, E3; E5's
+moments).
 
 Every estimate carries its standard error; a rate is fitted only over the step sizes where
 ``SE ≤ |error|/4`` (:func:`sgdsde.stats.resolved_slope`). Paths that diverge are counted and

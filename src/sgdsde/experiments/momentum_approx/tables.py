@@ -1,4 +1,5 @@
-"""Tables T1–T3 of spec 2504.13992 §4, assembled from the experiments' metrics (no new runs).
+"""Tables T1–T3 of docs/momentum_approx.md#figures, assembled from the experiments' metrics (no new
+runs).
 
 * T1: fitted weak-error slopes with 95 % intervals, every experiment × approximation × g
       (exact errors: least squares over the 5 smallest h; Monte Carlo: SE-weighted over the
