@@ -42,13 +42,13 @@ def test_every_document_reference_names_an_existing_anchor(files):
     missing = []
     for path in files:
         for doc, anchor in DOC_REFERENCE.findall(path.read_text(errors="replace")):
-            if doc not in PAPERS or anchor not in anchors(doc):
+            if not (REPO / "docs" / f"{doc}.md").exists() or anchor not in anchors(doc):
                 missing.append(f"{path.relative_to(REPO)}: docs/{doc}.md#{anchor}")
     assert not missing, "\n".join(sorted(set(missing)))
 
 
 def test_links_inside_a_document_resolve():
-    for paper in PAPERS:
+    for paper in [*PAPERS, "design"]:
         text = (REPO / "docs" / f"{paper}.md").read_text()
         broken = set(re.findall(r"\]\(#([^)]+)\)", text)) - anchors(paper)
         assert not broken, f"docs/{paper}.md: {sorted(broken)}"
