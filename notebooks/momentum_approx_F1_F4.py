@@ -13,7 +13,7 @@
 # %% [markdown]
 # # F1–F4: exact weak errors of the ODE, SDE1 and SDE2 against the step size
 #
-# arXiv 2504.13992 (momentum approximations), experiment **E1** of the spec
+# arXiv 2504.13992 (momentum approximations), experiment **E1** (docs/momentum_approx.md#e1)
 # docs/momentum_approx.md. Errors are `E g(x_N) − E g(X_T)` computed **exactly** from the means and
 # covariances of the linear-Gaussian models (docs/momentum_approx.md#exact-moments), so there is no
 # Monte-Carlo error to show.

@@ -1,4 +1,4 @@
-"""Unit and rate tests of sgdsde.adaptive and the adaptive_sde experiments (spec 2509.21614)."""
+"""Unit and rate tests of sgdsde.adaptive and its experiments (docs/adaptive_sde.md)."""
 
 from __future__ import annotations
 

@@ -205,7 +205,7 @@ def check_config(config: dict) -> None:
 
 
 def _check_marginal_momentum(cfg: dict) -> None:
-    """Cross-field checks of the marginal_momentum section (spec 2307.15196)."""
+    """Cross-field checks of the marginal_momentum section (docs/marginal_momentum.md)."""
     mm, key = cfg["marginal_momentum"], "marginal_momentum"
     if max(mm["E0"]["step_checkpoints"]) >= mm["E0"]["n_steps"]:
         _fail(f"{key}.E0.step_checkpoints", f"must be < n_steps = {mm['E0']['n_steps']}")
@@ -307,7 +307,7 @@ def _check_adaptive_rates(opt: dict, key: str, tau_max: float) -> None:
 
 
 def _check_adaptive_sde(a: dict) -> None:
-    """Cross-field checks of the adaptive_sde section (spec 2509.21614): problem names, shapes,
+    """Cross-field checks of the adaptive_sde section (docs/adaptive_sde.md): problem names, shapes,
     ladders (T and t0 multiples of τ), ``cτ < 1`` at the coarsest τ, models per optimiser."""
     problems = a["problems"]
     for name, p in problems.items():

@@ -94,7 +94,7 @@ class FiniteSumLeastSquares:
         return self.a.shape[1]
 
     @property
-    def R(self) -> np.ndarray:  # noqa: N802 (the spec's R_i)
+    def R(self) -> np.ndarray:  # noqa: N802 (the document's R_i)
         """``R_i = a_i a_iᵀ``, shape ``(N, d, d)``."""
         return np.einsum("ni,nj->nij", self.a, self.a)
 
@@ -222,9 +222,9 @@ class NC2:
 
 @dataclass(frozen=True)
 class ManifoldToy:
-    """``L(u, v) = ½(uv − 1)²`` with label noise σ_L and isotropic noise σ_I (spec 2307.15196
-    docs/momentum_approx.md#phibar): ``g = (r + σ_L ε)(v, u) + σ_I (ξ₁, ξ₂)``, ``r = uv − 1``.
-    Minimisers Γ = {uv = 1}; gradient flow conserves ``D = u² − v²``, the exact coordinate of the
+    """``L(u, v) = ½(uv − 1)²`` with label noise σ_L and isotropic noise σ_I
+    (docs/marginal_momentum.md#slow-sde-toy): ``g = (r + σ_L ε)(v, u) + σ_I (ξ₁, ξ₂)``,
+    ``r = uv − 1``. Minimisers Γ = {uv = 1}; gradient flow conserves ``D = u² − v²``, the exact coordinate of the
     projection Φ."""
 
     sigma_label: float

@@ -7,7 +7,7 @@ Piecewise-constant (step) schedules are deliberately absent: their derivative is
 (docs/momentum_approx.md#pitfalls P15).
 
 A schedule is ``scale ∘ φ(t)`` with a scalar shape φ and a per-coordinate ``scale`` (a float or
-a length-d vector: the diagonal examples of the spec).
+a length-d vector: the diagonal examples of E7).
 """
 
 from __future__ import annotations

@@ -178,7 +178,8 @@ def run_E2(cfg: dict, seed: int) -> ExperimentResult:
                 gamma = gl / lam1
                 q = isotropic_log_norm_drift(lam1, gamma, d, kappa)
                 var = gamma * lam1**2 * (1 + c_prime(kappa))
-                for halvings in range(e["max_halvings"] + 1):  # spec: rerun at Δ/2 if failing
+                # docs/least_squares.md#e2: rerun at Δ/2 while the test fails
+                for halvings in range(e["max_halvings"] + 1):
                     dt = e["dt_factor"] / lam1 / 2**halvings
                     steps = steps_for(np.array(e["times"]) / lam1, dt)
                     eta0 = np.zeros((e["n_paths"], d))

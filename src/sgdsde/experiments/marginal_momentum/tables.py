@@ -2,7 +2,7 @@
 
 * T1: the §4.1 warm-up, Monte Carlo against the closed forms (E0);
 * T2: Theorem 4.5 weak-error orders: exact (E4a, E4c) and Monte Carlo (E4b) against the
-      proven (1−α)/2 and the spec's measured 1−α;
+      proven (1−α)/2 and the measured 1−α;
 * T3: the Table 1 CPU analogue beside the paper's Table 1 (RoBERTa-large, printed verbatim);
 * T4: the Figure 1 and Figure 2 CPU analogues in numbers.
 """
@@ -137,7 +137,7 @@ TABLES = {
 CAPTIONS = {
     "T1": "§4.1 warm-up: Monte Carlo (± SE) against the closed-form variances and means.",
     "T2": "Theorem 4.5: fitted orders of the SGD–SGDM weak error against the proven (1−α)/2 "
-    "and the spec's measured 1−α.",
+    "and the measured 1−α.",
     "T3": "Table 1 CPU analogue (digits, K-shot fine-tuning, mean (std) over the data seeds; "
     "zero-shot column: nearest class mean on frozen features) beside the paper's Table 1 "
     "(RoBERTa-large, verbatim; TREC zero-shot 51.4 as printed, possibly a copy slip). "

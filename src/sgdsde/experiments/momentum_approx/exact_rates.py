@@ -219,7 +219,8 @@ def run_E8(cfg: dict, seed: int) -> ExperimentResult:
         zetas = np.array(sorted(c["zeta"]))
         ratios = np.array([metrics[f"zeta={z}/{g_name}/error_over_h"] for z in zetas])
         metrics[f"{g_name}/error_over_h_increments"] = np.diff(np.abs(ratios)).tolist()
-        scaled = ratios * (1 - zetas) / zetas  # spec: e/h ≈ 0.104 ζ/(1 − ζ) for g1
+        # docs/momentum_approx.md#fixed-momentum: e/h ≈ 0.104 ζ/(1 − ζ) for g1
+        scaled = ratios * (1 - zetas) / zetas
         metrics[f"{g_name}/scaled_constant_spread"] = float(np.ptp(scaled) / abs(scaled.mean()))
     return ExperimentResult({"table": table}, metrics)
 
