@@ -224,8 +224,8 @@ class NC2:
 class ManifoldToy:
     """``L(u, v) = ½(uv − 1)²`` with label noise σ_L and isotropic noise σ_I
     (docs/marginal_momentum.md#slow-sde-toy): ``g = (r + σ_L ε)(v, u) + σ_I (ξ₁, ξ₂)``,
-    ``r = uv − 1``. Minimisers Γ = {uv = 1}; gradient flow conserves ``D = u² − v²``, the exact coordinate of the
-    projection Φ."""
+    ``r = uv − 1``. Minimisers Γ = {uv = 1}; gradient flow conserves ``D = u² − v²``, the exact
+    coordinate of the projection Φ."""
 
     sigma_label: float
     sigma_iso: float = 0.0
