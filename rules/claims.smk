@@ -9,6 +9,8 @@ rule claims:
     output:
         csv=report("results/claims.csv", caption="../report/claims.rst", category="ledger",
                    labels={"table": "claims"}),
+        outcomes=report("results/claims_outcomes.csv", caption="../report/claims_outcomes.rst",
+                        category="ledger", labels={"table": "claims per outcome"}),
         tex="paper/generated/claims.tex",
         summary="paper/generated/claims_summary.tex",
         tables=expand("paper/generated/claims_{paper}.tex", paper=PAPERS),
@@ -25,4 +27,5 @@ rule claims:
     shell:
         "python -m sgdsde claims --manifests {input.manifests} --results results"
         " --metrics {input.metrics}"
-        " --csv {output.csv} --tex {output.tex} > {log} 2>&1 && cat {log}"
+        " --csv {output.csv} --outcomes {output.outcomes} --tex {output.tex}"
+        " > {log} 2>&1 && cat {log}"

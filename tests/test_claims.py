@@ -14,6 +14,7 @@ from sgdsde.claims import (
     load_manifests,
     macro_name,
     outcome_counts,
+    outcome_table,
     summary,
 )
 
@@ -113,6 +114,20 @@ def test_summary_counts_each_kind_and_status_and_names_failures():
         "q: 1 reproduced",
     ]
     assert set(outcome_counts(ledger)) == set(OUTCOMES.values())
+
+
+def test_outcome_table_has_a_row_per_paper_and_all():
+    ledger = pd.DataFrame({"paper": ["momentum_approx", "least_squares", "least_squares"],
+                           "kind": ["claim", "identity", "claim"],
+                           "status": ["pass", "pass", "unresolved"]})  # fmt: skip
+    table = outcome_table(ledger)
+    assert list(table.index) == [*PAPERS, "all"]
+    assert table.loc["least_squares", ["rows", "identities hold", "unresolved"]].tolist() == [
+        2,
+        1,
+        1,
+    ]
+    assert table.loc["all", "rows"] == 3 and table.loc["adaptive_sde", "rows"] == 0
 
 
 def test_project_manifests_are_valid_and_macro_names_are_unique_letters():

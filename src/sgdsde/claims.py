@@ -182,6 +182,18 @@ def outcome_counts(rows: pd.DataFrame) -> dict[str, int]:
     return {label: found.count(label) for label in OUTCOMES.values()}
 
 
+def outcome_table(ledger: pd.DataFrame) -> pd.DataFrame:
+    """Rows per paper (and ``all``) and outcome of :data:`OUTCOMES`, with the paper's row count."""
+    groups = {paper: ledger[ledger["paper"] == paper] for paper in PAPERS} | {"all": ledger}
+    table = pd.DataFrame(
+        [
+            {"paper": name, "rows": len(rows), **outcome_counts(rows)}
+            for name, rows in groups.items()
+        ]
+    )
+    return table.set_index("paper")
+
+
 def summary(ledger: pd.DataFrame) -> list[str]:
     """One line per paper: its rows per outcome, then the ids that failed or are unresolved."""
     lines = []

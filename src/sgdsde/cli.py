@@ -54,6 +54,7 @@ def _claims(args: argparse.Namespace) -> None:
     claims = ledger.load_manifests(map(Path, args.manifests))
     table = ledger.evaluate(claims, load_metrics(args.metrics, args.results))
     write_table(Path(args.csv), table)
+    write_table(Path(args.outcomes), ledger.outcome_table(table).reset_index())
     write_text(Path(args.tex), ledger.latex_macros(table))
     tex_dir = Path(args.tex).parent
     write_text(tex_dir / "claims_summary.tex", ledger.latex_summary_table(table))
@@ -127,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     cl.add_argument("--metrics", nargs="+", required=True, help="metrics.json files")
     cl.add_argument("--csv", required=True)
     cl.add_argument("--tex", required=True)
+    cl.add_argument("--outcomes", required=True, help="CSV of rows per paper and outcome")
     cl.set_defaults(func=_claims)
     tb = sub.add_parser("tables", help="assemble a paper's tables from its metrics")
     tb.add_argument("paper")
