@@ -36,12 +36,12 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 
+from sgdsde.io import read_table
 from sgdsde.plotting import save_figure
 
-data = {Path(p).parent.name: pd.read_parquet(p) for p in tables}
-traj = {Path(p).parent.name: pd.read_parquet(p) for p in trajectories}
+data = {Path(p).parent.name: read_table(p) for p in tables}
+traj = {Path(p).parent.name: read_table(p) for p in trajectories}
 i_traj = int(trajectory_tau)
 LABEL = {
     "ode": "order-1 ODE",

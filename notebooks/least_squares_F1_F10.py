@@ -22,14 +22,13 @@ results = "results/least_squares"
 figure_dir = "results/least_squares/figures"
 
 # %%
-import json
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 import seaborn as sns
 
+from sgdsde.io import read_json, read_table
 from sgdsde.plotting import save_figure
 
 sns.set_theme(style="whitegrid", context="notebook")
@@ -37,11 +36,11 @@ R = Path(results)
 
 
 def table(exp, name="table"):
-    return pd.read_parquet(R / exp / f"{name}.parquet")
+    return read_table(R / exp / f"{name}.parquet")
 
 
 def metrics(exp):
-    return json.loads((R / exp / "metrics.json").read_text())
+    return read_json(R / exp / "metrics.json")
 
 
 # %% F1: noiseless training SDE

@@ -36,13 +36,13 @@ figure_dir = "results/marginal_momentum/figures"
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 
+from sgdsde.io import read_table
 from sgdsde.plotting import save_figure
 
-e0, curve, step_curve = (pd.read_parquet(p) for p in (e0_table, e0_curve, e0_step_curve))
-e4a, e4b, e4c, e4d = (pd.read_parquet(p) for p in (e4a_table, e4b_table, e4c_table, e4d_table))
-e5, w1 = pd.read_parquet(e5_table), pd.read_parquet(e5_w1)
+e0, curve, step_curve = (read_table(p) for p in (e0_table, e0_curve, e0_step_curve))
+e4a, e4b, e4c, e4d = (read_table(p) for p in (e4a_table, e4b_table, e4c_table, e4d_table))
+e5, w1 = read_table(e5_table), read_table(e5_w1)
 Z95 = 1.96
 
 

@@ -37,11 +37,12 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from sgdsde.io import read_table
 from sgdsde.plotting import save_figure
 
-fig1 = pd.read_parquet(e7_summary)
-fig2 = pd.read_parquet(e9_summary)
-curves = pd.concat([pd.read_parquet(p) for p in e9_curves], ignore_index=True)
+fig1 = read_table(e7_summary)
+fig2 = read_table(e9_summary)
+curves = pd.concat([read_table(p) for p in e9_curves], ignore_index=True)
 
 # %%
 series = {

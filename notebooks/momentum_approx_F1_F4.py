@@ -45,9 +45,10 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
+from sgdsde.io import read_table
 from sgdsde.plotting import APPROXIMATION_LABELS, save_figure, weak_error_panels
 
-table = pd.concat([pd.read_parquet(path) for path in e1_tables], ignore_index=True)
+table = pd.concat([read_table(path) for path in e1_tables], ignore_index=True)
 table.groupby(["config", "approximation"]).size().rename("rows").to_frame()
 
 # %%

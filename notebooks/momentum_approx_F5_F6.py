@@ -32,13 +32,13 @@ figure_dir = "results/momentum_approx/figures"
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 import seaborn as sns
 
+from sgdsde.io import read_table
 from sgdsde.plotting import APPROXIMATION_LABELS, save_figure
 
-e2, histogram = pd.read_parquet(e2_table), pd.read_parquet(e2_histogram)
-e3, divergence = pd.read_parquet(e3_table), pd.read_parquet(e3_divergence)
+e2, histogram = read_table(e2_table), read_table(e2_histogram)
+e3, divergence = read_table(e3_table), read_table(e3_divergence)
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), layout="constrained")

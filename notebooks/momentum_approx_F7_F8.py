@@ -29,11 +29,11 @@ figure_dir = "results/momentum_approx/figures"
 
 # %%
 import matplotlib.pyplot as plt
-import pandas as pd
 
+from sgdsde.io import read_table
 from sgdsde.plotting import save_figure
 
-e4, noisy, e0 = pd.read_parquet(e4_table), pd.read_parquet(e4_noisy), pd.read_parquet(e0_table)
+e4, noisy, e0 = read_table(e4_table), read_table(e4_noisy), read_table(e0_table)
 
 # %%
 labels = {"gd": "gradient descent", "hb": "heavy ball", "nag": "Nesterov", "ode": "ODE (t = k√s)"}

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from sgdsde.claims import PAPERS, summary
 from sgdsde.config import check_config
+from sgdsde.experiments import FIGURE_COUNT
 from sgdsde.experiments.adaptive_sde.common import resolve_problems
 
 import pandas as pd
@@ -64,8 +65,16 @@ def paper_figures(paper, first, last):
     return [_figure(paper, i, ext) for i in range(first, last + 1) for ext in ("pdf", "png")]
 
 
-def momentum_approx_figures(first=1, last=8):
+def momentum_approx_figures(first=1, last=FIGURE_COUNT["momentum_approx"]):
     return paper_figures("momentum_approx", first, last)
+
+
+def report_files(document):
+    """The figures (PDF) and generated tables that a paper's document places in the report."""
+    if document not in PAPERS:
+        return []
+    figures = [_figure(document, i, "pdf") for i in range(1, FIGURE_COUNT[document] + 1)]
+    return figures + list(getattr(rules, f"{document}_tables").output.tex)
 
 
 def notebook_parameters(paper, **inputs):
@@ -155,11 +164,13 @@ PREVIOUS_LEDGER = "results/.previous-ledger"
 PRESENTATION = {
     "plotting.py": "figures", "notebooks.py": "figures", "claims.py": "claims",
     "latex.py": "latex", "provenance.py": "provenance", "tables.py": "tables",
+    "document_latex.py": "document",
 }  # fmt: skip
 
 
 def library_sources(role="compute"):
-    """Library files of one role: compute, figures, claims, latex, provenance or tables."""
+    """Library files of one role: compute, figures, claims, latex, provenance, tables or
+    document."""
     src = Path(workflow.basedir) / "src" / "sgdsde"
     return sorted(
         str(path.relative_to(workflow.basedir))
@@ -232,7 +243,7 @@ def marginal_momentum_metrics():
 
 def marginal_momentum_targets():
     """The default targets of this paper: figures, tables and (if enabled) the E10 scale-up."""
-    targets = paper_figures("marginal_momentum", 1, 6) + [
+    targets = paper_figures("marginal_momentum", 1, FIGURE_COUNT["marginal_momentum"]) + [
         f"results/marginal_momentum/tables/{t}.csv" for t in MARGINAL_MOMENTUM_TABLES
     ]
     if config["marginal_momentum"]["E10"]["enabled"]:
@@ -273,7 +284,7 @@ def adaptive_sde_results(filename, monte_carlo=False):
 
 
 def adaptive_sde_figures():
-    return paper_figures("adaptive_sde", 1, 5)
+    return paper_figures("adaptive_sde", 1, FIGURE_COUNT["adaptive_sde"])
 
 
 # ---- least_squares
@@ -340,5 +351,5 @@ def least_squares_figure_tables():
             for e, names in LEAST_SQUARES_FIGURE_TABLES.items() for name in names]  # fmt: skip
 
 
-def least_squares_figures(first=1, last=10):
+def least_squares_figures(first=1, last=FIGURE_COUNT["least_squares"]):
     return paper_figures("least_squares", first, last)

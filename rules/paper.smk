@@ -1,4 +1,5 @@
-# The reproduction report: provenance record, then the LaTeX report (when TeX is installed).
+# The reproduction report: provenance record, the method documents as LaTeX sections, then the
+# LaTeX report (when TeX is installed).
 
 
 rule provenance:
@@ -22,24 +23,44 @@ rule provenance:
     benchmark:
         "results/benchmarks/provenance.tsv"
     shell:
-        "python -m sgdsde provenance --config {params.cfg:q} --benchmarks results/benchmarks"
-        " --json {output.json} --tex {output.tex} > {log} 2>&1"
+        "python -m sgdsde provenance --config {params.cfg:q} --json {output.json}"
+        " --tex {output.tex} > {log} 2>&1"
+
+
+rule report_document:
+    input:
+        document="docs/{document}.md",
+        manifests=claims_manifests(),
+        code=library_sources("document") + library_sources("latex"),
+    output:
+        tex="paper/generated/{document}_document.tex",
+    params:
+        # the names of the figures and tables it places; the paper rule needs the files
+        files=lambda wildcards: report_files(wildcards.document),
+    wildcard_constraints:
+        document="|".join(["methods", *PAPERS]),
+    threads: 1
+    resources:
+        mem_mb=300,
+        runtime=5,
+    conda:
+        "../environment.yml"
+    log:
+        "results/logs/report_document/{document}.log",
+    benchmark:
+        "results/benchmarks/report_document/{document}.tsv"
+    shell:
+        "python -m sgdsde document {input.document} --manifests {input.manifests}"
+        " --files {params.files} --tex {output.tex} > {log} 2>&1"
 
 
 rule paper:
     input:
         tex="paper/reproduction.tex",
-        sections=expand("paper/sections/{name}.tex", name=["methods", *PAPERS]),
+        documents=expand(rules.report_document.output.tex, document=["methods", *PAPERS]),
+        files=[path for paper in PAPERS for path in report_files(paper)],
         bib="paper/references.bib",
         claims=rules.claims.output,
-        tables=rules.momentum_approx_tables.output.tex,
-        figures=momentum_approx_figures(),
-        marginal_momentum_tables=rules.marginal_momentum_tables.output.tex,
-        marginal_momentum_figures=paper_figures("marginal_momentum", 1, 6),
-        adaptive_sde_tables=rules.adaptive_sde_tables.output.tex,
-        adaptive_sde_figures=adaptive_sde_figures(),
-        least_squares_tables=rules.least_squares_tables.output.tex,
-        least_squares_figures=least_squares_figures(),
         provenance=rules.provenance.output.tex,
     output:
         pdf="results/paper/reproduction.pdf",

@@ -136,3 +136,14 @@ def test_suite_writes_its_tables_and_figure(tmp_path):
         assert len(table) and "load" in table.columns and (table["size"] == "toy").all()
     assert (tmp_path / "out" / "bench.png").stat().st_size > 30_000
     assert (tmp_path / "out" / "bench.pdf").stat().st_size > 10_000
+
+
+def test_timed_runs_alternate_so_a_passing_load_slows_both_alike():
+    calls = []
+    seconds, results = bench.best_times(
+        {"engine": lambda: calls.append("engine") or 1, "bound": lambda: calls.append("bound")},
+        repeats=3,
+    )
+    assert calls == ["engine", "bound"] * 3
+    assert results == {"engine": 1, "bound": None}
+    assert all(0 <= s < 1 for s in seconds.values())

@@ -1,4 +1,5 @@
-"""Outputs are written whole, readable by others (the umask's mode) and byte-reproducible."""
+"""Outputs are written whole, readable by others (the umask's mode) and byte-reproducible;
+a truncated or corrupted result is an error naming the file and how to rebuild it."""
 
 import os
 import stat
@@ -6,9 +7,18 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import nbformat
+import numpy as np
+import pandas as pd
 import pytest
 
-from sgdsde.io import atomic_write, write_json
+from sgdsde.io import (
+    UnreadableResultError,
+    atomic_write,
+    read_json,
+    read_table,
+    write_json,
+    write_table,
+)
 from sgdsde.notebooks import without_volatile_metadata
 from sgdsde.plotting import save_figure
 
@@ -28,6 +38,50 @@ def test_a_failed_write_leaves_neither_the_file_nor_a_temporary(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         atomic_write(tmp_path / "table.csv", fail)
     assert list(tmp_path.iterdir()) == []
+
+
+def _table() -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    return pd.DataFrame({"h": np.arange(2000.0), "error": rng.normal(size=2000)})
+
+
+def test_a_table_reads_back_exactly(tmp_path):
+    table = _table()
+    assert read_table(write_table(tmp_path / "table.parquet", table)).equals(table)
+    assert read_json(write_json(tmp_path / "metrics.json", {"a": 1.5})) == {"a": 1.5}
+
+
+def _flip_one_bit(path: Path, offset: int) -> None:
+    data = bytearray(path.read_bytes())
+    data[offset] ^= 0x04
+    path.write_bytes(bytes(data))
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+@pytest.mark.parametrize(
+    ("name", "damage"),
+    [
+        ("table.parquet", _truncate),
+        ("table.parquet", lambda path: _flip_one_bit(path, 600)),  # inside the first data page
+        ("table.parquet", lambda path: _flip_one_bit(path, 20_000)),
+        ("metrics.json", _truncate),
+        ("metrics.json", lambda path: path.write_bytes(b"\xff\xfe")),
+        ("missing.parquet", Path.unlink),
+    ],
+)
+def test_a_damaged_result_is_an_error_naming_it_and_its_rebuild(tmp_path, name, damage):
+    path = tmp_path / name
+    if name.endswith(".parquet"):
+        write_table(path, _table())
+    else:
+        write_json(path, {f"metric_{i}": float(i) for i in range(50)})
+    damage(path)
+    read = read_table if name.endswith(".parquet") else read_json
+    with pytest.raises(UnreadableResultError, match=rf"{path}: unreadable .*--forcerun {path}$"):
+        read(path)
 
 
 def test_the_same_figure_gives_the_same_bytes(tmp_path):

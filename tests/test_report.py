@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from sgdsde.claims import macro_name
+from sgdsde.claims import PAPERS, macro_name
 from sgdsde.latex import latex_number
 
 from .workflow_copy import QUICK, snakemake
@@ -58,6 +58,7 @@ def test_pdf_report_builds_without_undefined_references(quick_run):
     assert pdf.stat().st_size > 100_000
     log = (workdir / "results" / "paper" / "reproduction.log").read_text(errors="replace")
     assert "undefined" not in log.lower(), re.findall(r".*undefined.*", log)[:5]
+    assert "multiply defined" not in log.lower(), re.findall(r".*multiply.*", log)[:5]
     overfull = [float(w) for w in re.findall(r"Overfull \\hbox \(([0-9.]+)pt too wide", log)]
     assert max(overfull, default=0.0) <= 5.0, f"overfull boxes up to {max(overfull)} pt"
     text = subprocess.run([require("pdftotext"), str(pdf), "-"], capture_output=True, text=True,
@@ -71,6 +72,24 @@ def test_pdf_report_builds_without_undefined_references(quick_run):
         for name in images:
             with open(f"{pages}/{name}", "rb") as f:
                 assert _not_blank(f.read()), name
+
+
+def test_pdf_sections_are_the_method_documents(quick_run):
+    """Each paper's section is its document: every heading of ``docs/<paper>.md`` (plain text
+    ones) is in the PDF, and the Results paragraphs print measured values, not claim ids."""
+    require("latexmk")
+    workdir = quick_run[0]
+    pdf = workdir / "results" / "paper" / "reproduction.pdf"
+    text = subprocess.run([require("pdftotext"), str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout  # fmt: skip
+    words = " ".join(re.findall(r"[A-Za-z0-9]+", text))
+    for document in ("methods", *PAPERS):
+        markdown = (workdir / "docs" / f"{document}.md").read_text()
+        headings = re.findall(r"^#{2,3} ([^$`*\n]+)$", markdown, flags=re.M)
+        assert len(headings) >= 4, document
+        for heading in headings:
+            assert " ".join(re.findall(r"[A-Za-z0-9]+", heading)) in words, (document, heading)
+        assert not re.search(rf"{document}\.E\d\w*\.\S+", text), f"a claim id printed ({document})"
 
 
 def test_html_report_shows_every_figure(quick_run, tmp_path):

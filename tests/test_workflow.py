@@ -88,6 +88,18 @@ def test_second_run_does_nothing(quick_run):
     assert "Nothing to be done" in run.stdout + run.stderr
 
 
+def test_a_deleted_experiment_is_rebuilt(quick_run):
+    """``rm -r results/<paper>/<experiment>``: the default target rebuilds it."""
+    results = quick_run[0] / "results" / "momentum_approx"
+    aside = results / ".E3-aside"
+    (results / "E3").rename(aside)  # renamed back with its files' times: nothing else reruns
+    try:
+        jobs = _jobs(snakemake(quick_run[0], *QUICK, "--dry-run").stdout)
+    finally:
+        aside.rename(results / "E3")
+    assert jobs.get("momentum_approx_E3") == 1, jobs
+
+
 def test_changing_one_value_reruns_only_what_depends_on_it(quick_run):
     workdir = quick_run[0]
     (workdir / "override.yaml").write_text(
@@ -121,7 +133,8 @@ def test_editing_library_code_reruns_what_it_computes(quick_run):
     originals = {path: path.read_text() for path in (plotting, moments)}
     try:
         _edit(plotting)
-        figures = set(_jobs(snakemake(workdir, *QUICK, "--dry-run").stdout)) - {"paper", "all"}
+        report = {"report_document", "paper", "all"}
+        figures = set(_jobs(snakemake(workdir, *QUICK, "--dry-run").stdout)) - report
         assert {"momentum_approx_figures_F1_F4", "momentum_approx_figures_F5_F6",
                 "momentum_approx_figures_F7_F8"} <= figures  # fmt: skip
         assert all("_figures_" in rule for rule in figures), figures

@@ -82,4 +82,5 @@ def test_editing_one_analogue_value_reruns_only_that_analogue(quick_run):
     assert added.pop("marginal_momentum_analogue_run") == len(quick["E7"]["batch_sizes"])
     assert added.pop("marginal_momentum_analogue") == 1
     assert added.pop("marginal_momentum_figures_F5_F6") == 1
-    assert set(added) <= {"marginal_momentum_tables", "claims", "provenance", "paper", "all"}
+    assert set(added) <= {"marginal_momentum_tables", "claims", "provenance", "report_document",
+                          "paper", "all"}  # fmt: skip

@@ -11,7 +11,7 @@ from pathlib import Path
 from .conftest import REPO
 
 WORKFLOW_PARTS = ("Snakefile", "config", "rules", "notebooks", "profiles", "src", "report",
-                  "paper", "environment.yml")  # fmt: skip
+                  "paper", "docs", "environment.yml")  # fmt: skip
 QUICK = ("--configfile", "config/quick.yaml")
 
 

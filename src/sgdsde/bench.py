@@ -80,15 +80,17 @@ def load() -> float:
     return float(os.getloadavg()[0])
 
 
-def best_time(run: Callable[[], object], repeats: int) -> tuple[float, object]:
-    """The smallest wall time of ``repeats`` calls (the least disturbed by other processes),
-    and the last result."""
-    best, result = np.inf, None
+def best_times(runs: dict[str, Callable[[], object]], repeats: int):
+    """Each run's smallest wall time over ``repeats`` rounds, and its last result. The runs
+    alternate within each round, so a load that comes and goes slows them alike and their
+    ratio holds on a busy machine; the minimum is the least disturbed call."""
+    best, results = dict.fromkeys(runs, np.inf), {}
     for _ in range(repeats):
-        start = time.perf_counter()
-        result = run()
-        best = min(best, time.perf_counter() - start)
-    return best, result
+        for name, run in runs.items():
+            start = time.perf_counter()
+            results[name] = run()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best, results
 
 
 # ---- models
@@ -230,10 +232,13 @@ def bench_engine(size: dict, cases: dict[str, EngineCase] = ENGINE_CASES) -> pd.
     for case in cases.values():
         for d in DIMENSIONS:
             case.simulate(d, 2, 2)  # warm-up: the model's set-up (cached), first calls
-            engine, X = best_time(lambda c=case, d=d: c.simulate(d, n, N), repeats)
-            require_finite(X, f"bench.{case.name}", f"d={d}")
             draws = n * N * case.draws_per_path_step(d)
-            bound, _ = best_time(lambda m=draws: gaussian_fill(m), repeats)
+            seconds, results = best_times({
+                "engine": lambda c=case, d=d: c.simulate(d, n, N),
+                "bound": lambda m=draws: gaussian_fill(m),
+            }, repeats)  # fmt: skip
+            require_finite(results["engine"], f"bench.{case.name}", f"d={d}")
+            engine, bound = seconds["engine"], seconds["bound"]
             rows.append({"case": case.name, "description": case.description, "d": d,
                          "n_paths": n, "n_steps": N, "draws": draws,
                          "engine_seconds": engine, "bound_seconds": bound,
@@ -302,10 +307,12 @@ def bench_peers(size: dict, T: float = 1.0) -> pd.DataFrame:
     n, N = size["peer_paths"], size["peer_steps"]
     for d in DIMENSIONS:
         ou = OrnsteinUhlenbeck(d)
-        for solver, solve in PEERS.items():
+        for solve in PEERS.values():
             solve(ou, 2, 2, T)  # warm-up: imports, first-call set-up
-            seconds, X = best_time(lambda s=solve, ou=ou: s(ou, n, N, T), size["repeats"])
-            X = require_finite(np.asarray(X), f"bench.peers.{solver}", f"d={d}")
+        runs = {solver: lambda s=solve, ou=ou: s(ou, n, N, T) for solver, solve in PEERS.items()}
+        times, results = best_times(runs, size["repeats"])
+        for solver, seconds in times.items():
+            X = require_finite(np.asarray(results[solver]), f"bench.peers.{solver}", f"d={d}")
             mean = mean_with_se(X.mean(axis=1))  # coordinates are i.i.d.: average per path
             rows.append({"solver": solver, "d": d, "n_paths": n, "n_steps": N, "seconds": seconds,
                          "path_steps_per_s": n * N / seconds, "mean": mean.mean,

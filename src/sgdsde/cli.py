@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from sgdsde.experiments import experiment
-from sgdsde.io import write_json, write_table, write_text
+from sgdsde.io import read_json, write_json, write_table, write_text
 from sgdsde.latex import latex_table
 
 
@@ -44,7 +44,7 @@ def load_metrics(paths: list[str], results: str) -> dict[tuple[str, str], dict]:
     metrics: dict[tuple[str, str], dict] = {}
     for path in map(Path, paths):
         paper, exp = path.relative_to(results).parts[:2]
-        metrics.setdefault((paper, exp), {}).update(json.loads(path.read_text()))
+        metrics.setdefault((paper, exp), {}).update(read_json(path))
     return metrics
 
 
@@ -84,9 +84,24 @@ def _notebook(args: argparse.Namespace) -> None:
 def _provenance(args: argparse.Namespace) -> None:
     from sgdsde import provenance
 
-    record = provenance.collect(json.loads(args.config), Path(args.repo), Path(args.benchmarks))
+    record = provenance.collect(json.loads(args.config), Path(args.repo))
     write_json(Path(args.json), record)
     write_text(Path(args.tex), provenance.latex_macros(record))
+
+
+def _document(args: argparse.Namespace) -> None:
+    from sgdsde import document_latex
+    from sgdsde.claims import PAPERS, load_manifests
+
+    files = document_latex.float_files(args.files)
+    claims = [claim["id"] for claim in load_manifests(map(Path, args.manifests))]
+    tex = document_latex.document_latex(
+        Path(args.document).read_text(), Path(args.document).stem,
+        papers=("methods", *PAPERS), claims=claims,
+        figures={k: v for k, v in files.items() if k.startswith("F")},
+        tables={k: v for k, v in files.items() if k.startswith("T")},
+    )  # fmt: skip
+    write_text(Path(args.tex), tex)
 
 
 def _data(args: argparse.Namespace) -> None:
@@ -142,10 +157,9 @@ def main(argv: list[str] | None = None) -> int:
     nb.add_argument("output", help="the executed .ipynb (the .html is written beside it)")
     nb.add_argument("--parameters", default="{}", help="papermill parameters as JSON")
     nb.set_defaults(func=_notebook)
-    pv = sub.add_parser("provenance", help="record commit, packages, platform, config, times")
+    pv = sub.add_parser("provenance", help="record commit, packages, platform, config")
     pv.add_argument("--config", required=True, help="the workflow config as JSON")
     pv.add_argument("--repo", default=".")
-    pv.add_argument("--benchmarks", required=True, help="Snakemake's benchmark directory")
     pv.add_argument("--json", required=True)
     pv.add_argument("--tex", required=True)
     pv.set_defaults(func=_provenance)
@@ -156,6 +170,12 @@ def main(argv: list[str] | None = None) -> int:
                     help="Snakemake benchmark directories of workflow runs, e.g. "
                          "quick=results/benchmarks")  # fmt: skip
     bn.set_defaults(func=_bench)
+    dc = sub.add_parser("document", help="a method document as a section of the report")
+    dc.add_argument("document", help="docs/<paper>.md")
+    dc.add_argument("--manifests", nargs="+", required=True, help="the claims it may cite")
+    dc.add_argument("--files", nargs="*", default=[], help="the figure and table files it places")
+    dc.add_argument("--tex", required=True)
+    dc.set_defaults(func=_document)
     da = sub.add_parser("data", help="write one versioned dataset, e.g. least_squares.D1")
     da.add_argument("dataset")
     da.add_argument("--params", required=True, help='JSON {"seed": …, "dataset": {…}}')

@@ -1,7 +1,10 @@
-"""Atomic writers: an interrupted or failed run never leaves a half-written result behind.
+"""Atomic writers and checked readers of the workflow's results.
 
 Each file is written to a temporary sibling and moved into place with ``os.replace``, which is
-atomic on POSIX file systems. Snakemake additionally deletes the outputs of a failed job.
+atomic on POSIX file systems, so an interrupted or failed run never leaves a half-written result
+(Snakemake additionally deletes the outputs of a failed job). Parquet tables carry a CRC per
+page; the readers verify them, so a truncated or corrupted result is an error that names the
+file and the command that rebuilds it, never silently used.
 """
 
 from __future__ import annotations
@@ -64,11 +67,44 @@ def write_text(path: Path, text: str) -> Path:
 
 
 def write_table(path: Path, table: pd.DataFrame) -> Path:
-    """Write a tidy table as Parquet (``.parquet``) or CSV (``.csv``)."""
+    """Write a tidy table as Parquet (``.parquet``, with page checksums) or CSV (``.csv``)."""
     path = Path(path)
     if path.suffix == ".parquet":
-        return atomic_write(path, lambda p: table.to_parquet(p, index=False))
+        return atomic_write(
+            path, lambda p: table.to_parquet(p, index=False, write_page_checksum=True)
+        )
     return atomic_write(path, lambda p: table.to_csv(p, index=False))
+
+
+class UnreadableResultError(RuntimeError):
+    """A result file that is missing, truncated or corrupted."""
+
+
+def _unreadable(path: Path, error: Exception) -> UnreadableResultError:
+    reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return UnreadableResultError(
+        f"{path}: unreadable ({reason}); rebuild it with: snakemake --forcerun {path}"
+    )
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """A table written by :func:`write_table`, its Parquet page checksums verified."""
+    path = Path(path)
+    try:
+        if path.suffix == ".parquet":
+            return pd.read_parquet(path, page_checksum_verification=True)
+        return pd.read_csv(path)
+    except (OSError, ValueError) as error:  # pyarrow's ArrowInvalid is a ValueError
+        raise _unreadable(path, error) from error
+
+
+def read_json(path: Path) -> dict:
+    """A JSON result written by :func:`write_json` (``metrics.json``, …)."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as error:  # JSONDecodeError and UnicodeDecodeError too
+        raise _unreadable(path, error) from error
 
 
 def keep_aside(paths: list[str], folder: str) -> None:

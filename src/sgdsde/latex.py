@@ -67,6 +67,22 @@ _UNICODE = {
     "ℓ": r"$\ell$",
     "·": r"$\cdot$",
     "’": "'",
+    "μ": r"$\mu$",
+    "Θ": r"$\Theta$",
+    "₂": r"$_2$",
+    "∫": r"$\int$",
+    "÷": r"$\div$",
+    "ô": r"\^o",
+    "κ": r"$\kappa$",
+    "ρ": r"$\rho$",
+    "Γ": r"$\Gamma$",
+    "Δ": r"$\Delta$",
+    "¹": r"$^1$",
+    "⁵": r"$^5$",
+    "⁶": r"$^6$",
+    "⁻": r"$^-$",
+    "↔": r"$\leftrightarrow$",
+    "∞": r"$\infty$",
     "“": "``",
     "”": "''",
 }
@@ -105,11 +121,36 @@ def latex_table(table: pd.DataFrame, caption: str, label: str) -> str:
         r"{\footnotesize\setlength{\tabcolsep}{4pt}",
         r"\begin{longtable}{" + "l" * len(table.columns) + "}",
         rf"\caption{{{escape(caption)}}}\label{{{label}}} \\\\",
-        r"\toprule", header, r"\midrule", r"\endhead", r"\bottomrule", r"\endfoot",
+        r"\toprule", header, r"\midrule", r"\endfirsthead",
+        r"\caption[]{(continued)} \\\\", r"\toprule", header, r"\midrule", r"\endhead",
+        r"\bottomrule", r"\endfoot",
         *body, r"\end{longtable}}", "",
     ])  # fmt: skip
 
 
-# ---- marginal_momentum: further symbols of its claim statements (additive)
-_UNICODE.update({"μ": r"$\mu$", "Θ": r"$\Theta$", "₂": r"$_2$", "∫": r"$\int$",
-                 "÷": r"$\div$"})  # fmt: skip
+_COMBINING = {"\u0304": r"\bar", "\u0303": r"\tilde"}
+
+
+def latex_symbols(latex: str, where: str) -> str:
+    r"""LaTeX source with Unicode symbols (pandoc's output of a document) made pdflatex-ready:
+    each symbol of the table as ``\ensuremath{…}`` (right in text and in math), a combining
+    macron or tilde as ``\bar``/``\tilde`` of the preceding symbol. An unknown symbol is an
+    error naming ``where`` and the line."""
+    out: list[str] = []
+    for char in latex:
+        if char in _COMBINING and out:
+            base = out.pop()
+            inner = base[len(r"\ensuremath{") : -1] if base.startswith(r"\ensuremath{") else base
+            out.append(rf"\ensuremath{{{_COMBINING[char]}{{{inner}}}}}")
+        elif ord(char) < 128:
+            out.append(char)
+        elif char in _UNICODE:
+            symbol = _UNICODE[char]
+            math = symbol.startswith("$") and symbol.endswith("$")
+            out.append(rf"\ensuremath{{{symbol[1:-1]}}}" if math else symbol)
+        else:
+            line = latex[: latex.index(char)].count("\n") + 1
+            raise ValueError(
+                f"{where}: no LaTeX for {char!r} (U+{ord(char):04X}), output line {line}"
+            )
+    return "".join(out)

@@ -1,14 +1,13 @@
 """Provenance of a reproduction: what ran, from which source, with which software and config.
 
 Written by the ``provenance`` rule to ``results/provenance.json`` and, as LaTeX macros, to
-``paper/generated/provenance.tex``. The run's start is the earliest job start recorded in
-Snakemake's ``benchmark:`` files (their modification time minus the job's wall time); its end is
-when this record is written, after the claims ledger.
+``paper/generated/provenance.tex``. The record holds no clock time, so that identical runs give
+identical bytes (the report and this record included); when the run happened and how long its
+jobs took is in Snakemake's ``benchmark:`` files (``results/benchmarks/``).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import platform
@@ -16,8 +15,6 @@ import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
-
-import pandas as pd
 
 from sgdsde.latex import escape
 
@@ -33,22 +30,13 @@ def _git(repo: Path, *args: str) -> str | None:
     return out.stdout.strip()
 
 
-def _iso(timestamp: float) -> str:
-    return dt.datetime.fromtimestamp(timestamp, tz=dt.UTC).isoformat(timespec="seconds")
-
-
-def _run_start(benchmarks: Path) -> str | None:
-    starts = [path.stat().st_mtime - float(pd.read_csv(path, sep="\t")["s"].iloc[-1])
-              for path in benchmarks.rglob("*.tsv")]  # fmt: skip
-    return _iso(min(starts)) if starts else None
-
-
-def collect(config: dict, repo: Path, benchmarks: Path) -> dict:
+def collect(config: dict, repo: Path) -> dict:
     """The provenance record of the current results."""
     canonical = json.dumps(config, sort_keys=True)
     status = _git(repo, "status", "--porcelain", "--untracked-files=no")
     return {
         "git_commit": _git(repo, "rev-parse", "HEAD"),
+        "git_commit_date": _git(repo, "log", "-1", "--format=%cI"),
         "git_dirty": None if status is None else bool(status),
         "packages": {name: metadata.version(name) for name in PACKAGES},
         "python": sys.version.split()[0],
@@ -56,8 +44,6 @@ def collect(config: dict, repo: Path, benchmarks: Path) -> dict:
         "config": config,
         "config_sha256": hashlib.sha256(canonical.encode()).hexdigest(),
         "seed": config.get("seed"),
-        "start": _run_start(benchmarks),
-        "end": _iso(dt.datetime.now(tz=dt.UTC).timestamp()),
     }
 
 
@@ -69,8 +55,7 @@ def latex_macros(record: dict) -> str:
         "Commit": f"{commit[:12]}{dirty}",
         "ConfigHash": record["config_sha256"][:16],
         "Seed": str(record["seed"]),
-        "Start": record["start"] or "unknown",
-        "End": record["end"],
+        "CommitDate": record["git_commit_date"] or "unknown",
         "Python": record["python"],
         "Platform": record["platform"],
     }

@@ -18,10 +18,11 @@ from scipy.stats import ttest_rel
 
 from sgdsde.experiments import ExperimentResult
 from sgdsde.experiments.marginal_momentum.common import json_records
+from sgdsde.io import read_table
 
 
 def _read_inputs(cfg: dict) -> pd.DataFrame:
-    return pd.concat([pd.read_parquet(path) for path in cfg["inputs"]], ignore_index=True)
+    return pd.concat([read_table(path) for path in cfg["inputs"]], ignore_index=True)
 
 
 def _data(c: dict):
