@@ -53,13 +53,7 @@ rule all:
     default_target: True
     input:
         "results/claims.csv",
-        momentum_approx_figures(),
-        rules.momentum_approx_tables.output,
-        marginal_momentum_targets(),
-        adaptive_sde_figures(),
-        rules.adaptive_sde_tables.output,
-        least_squares_figures(),
-        rules.least_squares_tables.output,
+        paper_targets(),
         "results/provenance.json",
         report_pdf(),
         # every experiment job writes its metrics with its tables: a deleted one is rebuilt

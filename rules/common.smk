@@ -11,6 +11,7 @@ from sgdsde.experiments.adaptive_sde.common import resolve_problems
 import pandas as pd
 
 check_config(config)
+RUN_PAPERS = [paper for paper in PAPERS if paper in config["papers"]]  # in the ledger's order
 
 # Jobs run `python -m sgdsde …` from the active environment (README: activate the venv, or
 # conda). They import the library of this very source tree, also in the environments that
@@ -103,12 +104,24 @@ def momentum_approx_metrics(*experiments):
 
 def claims_inputs():
     """Every metrics.json the ledger reads."""
-    return (
-        momentum_approx_metrics("E1", *MOMENTUM_APPROX_EXPERIMENTS)
-        + marginal_momentum_metrics()
-        + adaptive_sde_results("metrics.json")
-        + least_squares_metrics()
-    )
+    metrics = {
+        "momentum_approx": lambda: momentum_approx_metrics("E1", *MOMENTUM_APPROX_EXPERIMENTS),
+        "marginal_momentum": marginal_momentum_metrics,
+        "adaptive_sde": lambda: adaptive_sde_results("metrics.json"),
+        "least_squares": least_squares_metrics,
+    }
+    return [path for paper in RUN_PAPERS for path in metrics[paper]()]
+
+
+def paper_targets():
+    """The figures and tables of the papers that run (``papers``)."""
+    targets = {
+        "momentum_approx": lambda: momentum_approx_figures() + rules.momentum_approx_tables.output,
+        "marginal_momentum": marginal_momentum_targets,
+        "adaptive_sde": lambda: adaptive_sde_figures() + rules.adaptive_sde_tables.output,
+        "least_squares": lambda: least_squares_figures() + rules.least_squares_tables.output,
+    }
+    return [path for paper in RUN_PAPERS for path in targets[paper]()]
 
 
 TEX_INSTALL = (
@@ -146,10 +159,9 @@ def reported_notebook(paper, name):
 
 
 def claims_manifests():
-    """One claims manifest per paper: config/claims/<paper>.yaml, relative so that a moved
-    clone does not rerun the ledger."""
-    base = Path(workflow.basedir)
-    return sorted(str(p.relative_to(base)) for p in (base / "config" / "claims").glob("*.yaml"))
+    """The claims manifest of each paper that runs, config/claims/<paper>.yaml (relative, so
+    that a moved clone does not rerun the ledger)."""
+    return [f"config/claims/{paper}.yaml" for paper in RUN_PAPERS]
 
 
 # Snakemake deletes a job's outputs when it starts: the previous ledger is kept aside until the

@@ -37,6 +37,7 @@ rule report_document:
     params:
         # the names of the figures and tables it places; the paper rule needs the files
         files=lambda wildcards: report_files(wildcards.document),
+        papers=RUN_PAPERS,
     wildcard_constraints:
         document="|".join(["methods", *PAPERS]),
     threads: 1
@@ -51,14 +52,14 @@ rule report_document:
         "results/benchmarks/report_document/{document}.tsv"
     shell:
         "python -m sgdsde document {input.document} --manifests {input.manifests}"
-        " --files {params.files} --tex {output.tex} > {log} 2>&1"
+        " --papers {params.papers} --files {params.files} --tex {output.tex} > {log} 2>&1"
 
 
 rule paper:
     input:
         tex="paper/reproduction.tex",
-        documents=expand(rules.report_document.output.tex, document=["methods", *PAPERS]),
-        files=[path for paper in PAPERS for path in report_files(paper)],
+        documents=expand(rules.report_document.output.tex, document=["methods", *RUN_PAPERS]),
+        files=[path for paper in RUN_PAPERS for path in report_files(paper)],
         bib="paper/references.bib",
         claims=rules.claims.output,
         provenance=rules.provenance.output.tex,

@@ -97,3 +97,19 @@ def test_snakemake_refuses_a_bad_config_before_any_job(tmp_path):
     assert run.returncode != 0
     assert "'slope_pairz' was unexpected" in run.stderr + run.stdout
     assert not (workdir / "results").exists()
+
+
+@pytest.mark.parametrize("papers", [[], ["momentum_approx", "momentum_approx"], ["no_such"]])
+def test_papers_must_name_known_papers_once(config, papers):
+    config["papers"] = papers
+    assert_schema_error(config, "papers")
+
+
+def test_only_the_papers_that_run_are_checked(config):
+    """A paper left out of ``papers`` is not run, so its section is not checked."""
+    config["marginal_momentum"]["E5"]["eta0"] = 3.0  # zero steps: an error when it runs
+    config["papers"] = ["momentum_approx", "adaptive_sde", "least_squares"]
+    check_config(config)
+    config["papers"].append("marginal_momentum")
+    with pytest.raises(ConfigError, match=r"marginal_momentum\.E5"):
+        check_config(config)

@@ -11,7 +11,7 @@ import pytest
 from sgdsde.claims import COLUMNS, PAPERS, claimed_range, load_manifests
 
 from .conftest import CLAIM_MANIFESTS
-from .workflow_copy import QUICK, assert_no_failed_claim, snakemake
+from .workflow_copy import QUICK, assert_no_failed_claim, copy_workflow, snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -86,6 +86,24 @@ def test_second_run_does_nothing(quick_run):
     run = snakemake(quick_run[0], *QUICK, "--dry-run")
     assert run.returncode == 0
     assert "Nothing to be done" in run.stdout + run.stderr
+
+
+def test_a_paper_left_out_has_no_jobs_no_rows_and_no_section(tmp_path):
+    """``papers: [least_squares]``: the others get no job, no ledger row, no report section."""
+    workdir = copy_workflow(tmp_path)
+    (workdir / "one_paper.yaml").write_text("papers: [least_squares]\n")
+    run = snakemake(workdir, *QUICK, "one_paper.yaml", "--cores", "2")
+    assert run.returncode == 0, run.stderr[-3000:]
+    ledger = pd.read_csv(workdir / "results" / "claims.csv")
+    assert set(ledger["paper"]) == {"least_squares"} and len(ledger) > 50
+    assert sorted(p.name for p in (workdir / "results").iterdir() if p.name in PAPERS) == [
+        "least_squares"
+    ]
+    log = workdir / "results" / "paper" / "reproduction.log"
+    if shutil.which("latexmk"):
+        text = log.read_text(errors="replace")
+        assert "SDE models for least-squares SGD" in text or "least_squares_document" in text
+        assert "momentum_approx_document" not in text and "undefined" not in text.lower()
 
 
 def test_a_deleted_experiment_is_rebuilt(quick_run):

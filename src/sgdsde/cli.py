@@ -91,13 +91,13 @@ def _provenance(args: argparse.Namespace) -> None:
 
 def _document(args: argparse.Namespace) -> None:
     from sgdsde import document_latex
-    from sgdsde.claims import PAPERS, load_manifests
+    from sgdsde.claims import load_manifests
 
     files = document_latex.float_files(args.files)
     claims = [claim["id"] for claim in load_manifests(map(Path, args.manifests))]
     tex = document_latex.document_latex(
         Path(args.document).read_text(), Path(args.document).stem,
-        papers=("methods", *PAPERS), claims=claims,
+        papers=("methods", *args.papers), claims=claims,
         figures={k: v for k, v in files.items() if k.startswith("F")},
         tables={k: v for k, v in files.items() if k.startswith("T")},
     )  # fmt: skip
@@ -173,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     dc = sub.add_parser("document", help="a method document as a section of the report")
     dc.add_argument("document", help="docs/<paper>.md")
     dc.add_argument("--manifests", nargs="+", required=True, help="the claims it may cite")
+    dc.add_argument("--papers", nargs="+", required=True,
+                    help="the papers in the report (links to others are plain text)")  # fmt: skip
     dc.add_argument("--files", nargs="*", default=[], help="the figure and table files it places")
     dc.add_argument("--tex", required=True)
     dc.set_defaults(func=_document)

@@ -163,8 +163,16 @@ def _check_sweep_stability(ma: dict, T: float, lam: float, d: int) -> None:
 
 
 def check_config(config: dict) -> None:
-    """Raise :class:`ConfigError` naming the first inconsistent key."""
+    """Raise :class:`ConfigError` naming the first inconsistent key of the papers that run
+    (``papers``; all four when it is absent)."""
     _check_finite(config, "")
+    papers = config.get("papers", list(CHECKS))
+    for paper, check in CHECKS.items():
+        if paper in papers:
+            check(config)
+
+
+def _check_momentum_approx(config: dict) -> None:
     ma = config["momentum_approx"]
     _check_monte_carlo_and_references(ma)
     _check_ladders(ma)
@@ -193,12 +201,6 @@ def check_config(config: dict) -> None:
     _check_e1b_stability(ma, config["seed"])
     for name in ("E2", "E3"):
         _check_damping(ma[name], f"momentum_approx.{name}")
-    if "marginal_momentum" in config:
-        _check_marginal_momentum(config)
-    if "adaptive_sde" in config:
-        _check_adaptive_sde(config["adaptive_sde"])
-    if "least_squares" in config:
-        _check_least_squares(config)
 
 
 # ---- marginal_momentum
@@ -414,3 +416,11 @@ def _check_least_squares(cfg: dict) -> None:
         _fail("least_squares.E8.t_fit", "must be increasing")
     if datasets[ls["E3"]["dataset"]]["spectrum"].get("values", [0, 0]).__len__() != 1:
         _fail("least_squares.E3.dataset", "E3 (Pearson IV law) needs a d = 1 dataset")
+
+
+CHECKS = {
+    "momentum_approx": _check_momentum_approx,
+    "marginal_momentum": _check_marginal_momentum,
+    "adaptive_sde": lambda config: _check_adaptive_sde(config["adaptive_sde"]),
+    "least_squares": _check_least_squares,
+}
