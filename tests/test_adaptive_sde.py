@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -98,6 +100,19 @@ def test_adam_sde_gamma_matches_discrete_indexing(problem):
             g1, g2, _, _ = model.gammas(n * tau)
             assert np.isclose(g1, 1 - (1 - tau) ** (n + a1))
             assert np.isclose(g2, 1 - (1 - 0.5 * tau) ** (n + a2))
+
+
+def test_adam_code_variant_takes_the_authors_five_term_rate(problem):
+    """The code variant's S = Σ_{k≤5} c^k τ^{k−1}/k! (the authors'); the derived model's exact
+    S = −ln(1−cτ)/τ. They differ by −c³τ²/6 + O(τ³): at τ → τ/2 the gap falls by 4."""
+    c, gaps = 0.5, []
+    for tau in (0.1, 0.05, 0.025):
+        exact = adam_equation(problem, "sde2", tau, 1.0, c, 1e-6)._rate(c)
+        series = adam_equation(problem, "sde2_code", tau, 1.0, c, 1e-6)._rate(c)
+        assert series == sum(c**k * tau ** (k - 1) / math.factorial(k) for k in range(1, 6))
+        assert exact == -np.log1p(-c * tau) / tau
+        gaps.append((series - exact) / (-(c**3) * tau**2 / 6))
+    assert np.allclose(gaps, 1.0, atol=0.1) and abs(gaps[-1] - 1) < abs(gaps[0] - 1)
 
 
 def test_bridge_increments_sum_and_variance(rng):

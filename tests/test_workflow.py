@@ -1,7 +1,10 @@
 """The whole workflow on config/quick.yaml, in a temporary copy of the repository."""
 
+import hashlib
 import os
 import shutil
+import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -11,7 +14,13 @@ import pytest
 from sgdsde.claims import COLUMNS, PAPERS, claimed_range, load_manifests
 
 from .conftest import CLAIM_MANIFESTS
-from .workflow_copy import QUICK, assert_no_failed_claim, copy_workflow, snakemake
+from .workflow_copy import (
+    QUICK,
+    assert_no_failed_claim,
+    copy_workflow,
+    snakemake,
+    snakemake_command,
+)
 
 pytestmark = pytest.mark.workflow
 
@@ -44,7 +53,8 @@ def test_every_claim_is_in_the_ledger_and_behaves_as_predicted(quick_run):
     assert sorted(ledger["claim_id"]) == sorted(c["id"] for c in manifest)
     assert_no_failed_claim(ledger, run.stdout)
     tex = (workdir / "paper" / "generated" / "claims.tex").read_text()
-    assert tex.count(r"\newcommand") == 2 * len(ledger)
+    papers = ledger["paper"].nunique()  # each paper also defines \Ledger<Paper>
+    assert tex.count(r"\newcommand") == 2 * len(ledger) + papers
     outcomes = pd.read_csv(workdir / "results" / "claims_outcomes.csv").set_index("paper")
     assert outcomes.loc["all", "rows"] == len(ledger)
     assert (outcomes.drop(columns="rows").sum(axis=1) == outcomes["rows"]).all()
@@ -104,6 +114,40 @@ def test_a_paper_left_out_has_no_jobs_no_rows_and_no_section(tmp_path):
         text = log.read_text(errors="replace")
         assert "SDE models for least-squares SGD" in text or "least_squares_document" in text
         assert "momentum_approx_document" not in text and "undefined" not in text.lower()
+
+
+def _digests(paths) -> dict[str, str]:
+    return {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in paths}
+
+
+def test_a_killed_job_is_rerun_and_leaves_nothing_partial(quick_run):
+    """SIGKILL to the whole run while a notebook executes: after ``--unlock`` the next run
+    redoes that job, and every output is the same file as before; no temporary survives."""
+    workdir = quick_run[0]
+    figures = workdir / "results" / "marginal_momentum" / "figures"
+    outputs = [*(figures / f"F{i}.{ext}" for i in range(1, 5) for ext in ("pdf", "png")),
+               workdir / "results" / "notebooks" / "marginal_momentum_F1_F4.ipynb"]  # fmt: skip
+    before = _digests(outputs)
+    rule = "marginal_momentum_figures_F1_F4"
+    command, env = snakemake_command(*QUICK, "--cores", "1", "--forcerun", rule, "--until", rule)
+    log = workdir / "results" / "logs" / "marginal_momentum" / "figures_F1_F4.log"
+    log.unlink(missing_ok=True)
+    run = subprocess.Popen(command, cwd=workdir, env=env, start_new_session=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and "Executing notebook" not in (
+        log.read_text() if log.exists() else ""
+    ):
+        time.sleep(0.2)
+    time.sleep(1.0)  # inside the notebook: some figures may be written, others not
+    os.killpg(run.pid, signal.SIGKILL)
+    run.wait()
+    unlock = snakemake(workdir, *QUICK, "--unlock")  # a killed Snakemake leaves its lock
+    assert unlock.returncode == 0, unlock.stderr[-2000:]
+    rerun = snakemake(workdir, *QUICK, "--cores", "2")
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert _digests(outputs) == before
+    assert not [p.name for p in figures.iterdir() if p.name.startswith(".")]
 
 
 def test_a_deleted_experiment_is_rebuilt(quick_run):

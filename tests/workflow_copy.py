@@ -27,15 +27,19 @@ def copy_workflow(dest: Path) -> Path:
     return dest
 
 
-def snakemake(workdir: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
-    """Run Snakemake of this interpreter's environment in ``workdir`` (its bin/ first on PATH,
-    as an activated venv would have it)."""
+def snakemake_command(*args: str) -> tuple[list[str], dict]:
+    """The command and environment that run Snakemake of this interpreter's environment (its
+    bin/ first on PATH, as an activated venv would have it)."""
     env = dict(os.environ)
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    return subprocess.run(
-        [sys.executable, "-m", "snakemake", *args],
-        cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout,
-    )  # fmt: skip
+    return [sys.executable, "-m", "snakemake", *args], env
+
+
+def snakemake(workdir: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run Snakemake in ``workdir`` and wait for it."""
+    command, env = snakemake_command(*args)
+    return subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True,
+                          timeout=timeout)  # fmt: skip
 
 
 def assert_no_failed_claim(rows, stdout: str) -> None:

@@ -26,6 +26,7 @@ Regimes (docs/adaptive_sde.md#regimes): *ballistic* — gradient noise ξ ~ N(0,
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -358,7 +359,7 @@ class AdamEquation:
     (``√τc1`` ballistic, ``c1`` batch-eq). Code variants (docs/adaptive_sde.md#code-variants):
     ``hv`` ``H(∇f⊙D)`` in b1_v (row 3); ``dt`` ``+½Γγ2'D²/√γ2`` time-derivative term (row 4);
     ``code`` also flips the v-row W1 sign (row 6), drops ``(1+½c1τ)`` (row 7) and c1 in the θ-row
-    (row 8)."""
+    (row 8), and takes the rates ``S_i`` from the authors' five-term series (``series``)."""
 
     problem: GaussianDataQuadratic
     spec: ModelSpec
@@ -370,6 +371,11 @@ class AdamEquation:
     indexing: str = "natural"
 
     def _rate(self, c):
+        """``S`` with ``1 − e^{−τS} = cτ``, so that ``γ(nτ)`` is the discrete bias correction;
+        the code variants take the authors' five-term series ``Σ_{k≤5} c^k τ^{k−1}/k!`` instead
+        (it is ``(e^{cτ} − 1)/τ`` truncated: the same to O(τ), ``−c³τ²/6`` apart at O(τ²))."""
+        if _has(self.spec, "series"):
+            return sum(c**k * self.tau ** (k - 1) / math.factorial(k) for k in range(1, 6))
         return -np.log1p(-c * self.tau) / self.tau
 
     def gammas(self, t: float):
