@@ -47,11 +47,7 @@ class _Converter:
         kind, content = node["t"], node.get("c")
         if kind == "RawInline" and content[0] == "html":
             anchor = _ANCHOR.fullmatch(content[1])
-            return (
-                [_raw(rf"\phantomsection\label{{{_label(self.paper, anchor[1])}}}")]
-                if anchor
-                else []
-            )
+            return [_raw(self.label(anchor[1]))] if anchor else []
         if kind == "Code" and _CLAIM_ID.fullmatch(content[1]):
             return [_raw(self.claim_macro(content[1]))]
         if kind == "Code":  # identifiers may break after . / _ , = (they are long)
@@ -126,26 +122,21 @@ class _Converter:
         strong = next((i for i in inlines if i["t"] == "Strong"), None)
         if not anchor or strong is None or not _FLOAT.fullmatch(anchor[1].upper()):
             return None
-        name = anchor[1].upper()
-        label = rf"\phantomsection\label{{{_label(self.paper, anchor[1])}}}"
-        if name.startswith("T"):
-            if name not in self.tables:
-                raise ValueError(
-                    f"docs/{self.paper}.md#{anchor[1]}: the workflow makes no table {name}"
-                )
-            self.placed.add(name)
-            return {"t": "Plain", "c": [_raw(label + rf"\input{{{self.tables[name]}}}")]}
-        if name not in self.figures:
+        name, label = anchor[1].upper(), self.label(anchor[1])
+        kind, files = ("table", self.tables) if name.startswith("T") else ("figure", self.figures)
+        if name not in files:
             raise ValueError(
-                f"docs/{self.paper}.md#{anchor[1]}: the workflow makes no figure {name}"
+                f"docs/{self.paper}.md#{anchor[1]}: the workflow makes no {kind} {name}"
             )
         self.placed.add(name)
+        if kind == "table":
+            return {"t": "Plain", "c": [_raw(label + rf"\input{{{files[name]}}}")]}
         caption = self.walk([i for i in inlines[1:] if i["t"] != "RawInline"])
         while caption and caption[0]["t"] in ("SoftBreak", "Space"):
             caption.pop(0)
         head = (r"\begin{figure}[htbp]\centering"
                 rf"\includegraphics[width=\textwidth,height=0.42\textheight,keepaspectratio]"
-                rf"{{{self.figures[name]}}}\caption{{")  # fmt: skip
+                rf"{{{files[name]}}}\caption{{")  # fmt: skip
         return {"t": "Plain", "c": [_raw(head), *caption, _raw("}" + label + r"\end{figure}")]}
 
 
