@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pandas as pd
 
@@ -91,20 +92,11 @@ _UNICODE = {
 def escape(text: str) -> str:
     """Plain text as LaTeX: special characters escaped, the specs' Unicode symbols translated;
     an unknown non-ASCII symbol is an error rather than a missing glyph in the PDF."""
-    out = []
-    for char in text:
-        if char == "\u0304" and out:  # combining macron: H̄ → $\bar{H}$, φ̄ → $\bar{\varphi}$
-            base = out[-1][1:-1] if out[-1].startswith("$") else out[-1]
-            out[-1] = rf"$\bar{{{base}}}$"
-        elif char in _SPECIAL:
-            out.append(_SPECIAL[char])
-        elif ord(char) < 128:
-            out.append(char)
-        elif char in _UNICODE:
-            out.append(_UNICODE[char])
-        else:
-            raise ValueError(f"no LaTeX for {char!r} (U+{ord(char):04X}) in {text!r}")
-    return "".join(out)
+
+    def unknown(char: str, _: int) -> ValueError:
+        return ValueError(f"no LaTeX for {char!r} (U+{ord(char):04X}) in {text!r}")
+
+    return _translate(text, _SPECIAL, lambda m: f"${m}$", {"\u0304": r"\bar"}, unknown)
 
 
 def latex_table(table: pd.DataFrame, caption: str, label: str) -> str:
@@ -131,26 +123,38 @@ def latex_table(table: pd.DataFrame, caption: str, label: str) -> str:
 _COMBINING = {"\u0304": r"\bar", "\u0303": r"\tilde"}
 
 
+def _translate(text: str, special: dict, math, combining: dict, unknown) -> str:
+    """Each character of ``text`` as LaTeX: those of ``special`` replaced, the symbols of the
+    table with their math ones wrapped by ``math``, a combining mark of ``combining`` applied
+    to the preceding unit; ``unknown(char, position)`` is the error for any other symbol."""
+    out: list[str] = []
+    for position, char in enumerate(text):
+        if char in combining and out:
+            base = out.pop()
+            inner = re.fullmatch(r"\$(.*)\$|\\ensuremath\{(.*)\}|(.*)", base, flags=re.S)
+            body = next(group for group in inner.groups() if group is not None)
+            out.append(math(rf"{combining[char]}{{{body}}}"))
+        elif char in special:
+            out.append(special[char])
+        elif ord(char) < 128:
+            out.append(char)
+        elif char in _UNICODE:
+            symbol = _UNICODE[char]
+            math_symbol = symbol.startswith("$") and symbol.endswith("$")
+            out.append(math(symbol[1:-1]) if math_symbol else symbol)
+        else:
+            raise unknown(char, position)
+    return "".join(out)
+
+
 def latex_symbols(latex: str, where: str) -> str:
     r"""LaTeX source with Unicode symbols (pandoc's output of a document) made pdflatex-ready:
     each symbol of the table as ``\ensuremath{…}`` (right in text and in math), a combining
     macron or tilde as ``\bar``/``\tilde`` of the preceding symbol. An unknown symbol is an
     error naming ``where`` and the line."""
-    out: list[str] = []
-    for char in latex:
-        if char in _COMBINING and out:
-            base = out.pop()
-            inner = base[len(r"\ensuremath{") : -1] if base.startswith(r"\ensuremath{") else base
-            out.append(rf"\ensuremath{{{_COMBINING[char]}{{{inner}}}}}")
-        elif ord(char) < 128:
-            out.append(char)
-        elif char in _UNICODE:
-            symbol = _UNICODE[char]
-            math = symbol.startswith("$") and symbol.endswith("$")
-            out.append(rf"\ensuremath{{{symbol[1:-1]}}}" if math else symbol)
-        else:
-            line = latex[: latex.index(char)].count("\n") + 1
-            raise ValueError(
-                f"{where}: no LaTeX for {char!r} (U+{ord(char):04X}), output line {line}"
-            )
-    return "".join(out)
+
+    def unknown(char: str, position: int) -> ValueError:
+        line = latex[:position].count("\n") + 1
+        return ValueError(f"{where}: no LaTeX for {char!r} (U+{ord(char):04X}), output line {line}")
+
+    return _translate(latex, {}, lambda m: rf"\ensuremath{{{m}}}", _COMBINING, unknown)
