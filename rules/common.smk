@@ -341,7 +341,7 @@ def least_squares_params(wildcards):
     ls, name = config["least_squares"], wildcards.experiment
     used = _least_squares_datasets(name)
     cfg = {"seed": config["seed"], "noise_variants": ls["noise_variants"], name: ls[name],
-           "datasets": {d: ls["datasets"][d] for d in used},
+           "monte_carlo": ls["monte_carlo"], "datasets": {d: ls["datasets"][d] for d in used},
            "data": {d: f"results/least_squares/data/{d}.npz" for d in used}}  # fmt: skip
     return json.dumps(cfg, sort_keys=True)
 

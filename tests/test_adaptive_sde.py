@@ -15,15 +15,14 @@ from sgdsde.adaptive import (
     RMSprop,
     adam_equation,
     bridge_increments,
-    control_variate_estimate,
     coupled_weak_errors,
-    euler_maruyama,
     evaluate_test_functions,
     rk4_drift,
     rmsprop_equation,
     stack,
 )
 from sgdsde.checks import DivergenceError
+from sgdsde.engine import Paths, euler_maruyama, simulate
 from sgdsde.experiments.adaptive_sde.common import hessian, resolve_problems
 from sgdsde.experiments.adaptive_sde.deterministic import (
     _deterministic_error,
@@ -32,7 +31,7 @@ from sgdsde.experiments.adaptive_sde.deterministic import (
     v_only_sde,
 )
 from sgdsde.experiments.adaptive_sde.scaling import srsr_identity_deviation
-from sgdsde.stats import fit_loglog_slope
+from sgdsde.stats import control_variate_estimate, fit_loglog_slope
 
 A = np.array([[1.0, 0.5], [0.5, 1.0]])
 THETA0 = np.array([1.0, 0.5])
@@ -124,25 +123,31 @@ def test_bridge_increments_sum_and_variance(rng):
     assert abs(np.corrcoef(inc[0, :, 0], inc[1, :, 0])[0, 1]) < 0.03
 
 
-def test_order1_sde_em_is_vectorised(problem, rng):
-    """The benchmark interface: RMSprop and its order-1 SDE on (n_paths, d) arrays."""
-    theta, v = RMSprop(problem, 0.5, 1e-6).run(THETA0, [1.0, 1.0], 0.125, 8, rng, n_paths=64)
-    assert theta.shape == v.shape == (64, 2)
+def test_order1_sde_runs_on_the_engine_with_theta_noise_only(problem):
     sde = rmsprop_equation(problem, "sde1", 0.125, 0.5, 1e-6)
-    X = euler_maruyama(sde, stack(THETA0, [1.0, 1.0]), 0.0, 1.0, 0.125**2, rng, n_paths=64)
+    assert sde.noise_shape == (1, 2) and sde.weak_order == 1
+    X0 = stack(THETA0, [1.0, 1.0])[0]
+    X = simulate(sde, X0, Paths(64, 16), [64], 7, "t", dt=0.125**2).states[-1]
     assert X.shape == (64, 2, 2) and np.all(np.isfinite(X))
     assert np.ptp(X[:, 0, 0]) > 0
-    noise = sde.noise(0.0, X, np.ones((64, 2)), np.ones((64, 2)))
+    noise = sde.diffusion(0.0, X, np.ones((64, 1, 2)))
     assert np.all(noise[:, 0] != 0) and np.all(noise[:, 1] == 0)  # order-1 SDE: noise in θ only
+
+
+def test_weak_orders_are_data(problem):
+    order = {m: rmsprop_equation(problem, m, 0.125, 0.5, 1e-6).weak_order for m in MODELS}
+    assert order["ode"] == order["sde1"] == 1 and order["sde2"] == 2
+    assert order["sde2_no_w2"] is order["sde2_code"] is None
+    batch = rmsprop_equation(problem, "ode", 0.125, 0.5, 1e-6, regime="batch_equivalent")
+    assert batch.weak_order is None  # O(1) noise: the ODE approximates nothing
 
 
 def test_w2_switches(problem):
     X = stack(THETA0, [1.0, 1.0])
-    dW2 = np.array([[0.1, -0.1]])
-    zero = np.zeros((1, 2))
-    with_w2 = rmsprop_equation(problem, "sde2", 0.25, 0.5, 1e-6).noise(0, X, zero, dW2)
-    no_w2 = rmsprop_equation(problem, "sde2_no_w2", 0.25, 0.5, 1e-6).noise(0, X, zero, dW2)
-    code = rmsprop_equation(problem, "sde2_code", 0.25, 0.5, 1e-6).noise(0, X, zero, dW2)
+    dW = np.array([[[0.0, 0.0], [0.1, -0.1]]])  # (dW1, dW2) = (0, ·)
+    with_w2 = rmsprop_equation(problem, "sde2", 0.25, 0.5, 1e-6).diffusion(0, X, dW)
+    no_w2 = rmsprop_equation(problem, "sde2_no_w2", 0.25, 0.5, 1e-6).diffusion(0, X, dW[:, :1])
+    code = rmsprop_equation(problem, "sde2_code", 0.25, 0.5, 1e-6).diffusion(0, X, dW)
     assert np.abs(with_w2[0, 1]).max() > 0 and np.all(no_w2 == 0) and np.all(code == 0)
     assert set(MODELS) >= {"ode", "sde1", "sde2", "sde2_no_w2", "sde2_code"}
 
@@ -233,8 +238,8 @@ def _coupled(problem, models, tau=0.125, n=2000, seed=3, **kw):
     disc = RMSprop(problem, 0.5, 1e-6)
     eqs = {m: rmsprop_equation(problem, m, tau, 0.5, 1e-6) for m in models}
     X0 = stack(THETA0, (A @ THETA0) ** 2 + problem.diag_Sigma)
-    generators = [np.random.default_rng([seed, b]) for b in range(2)]
-    return coupled_weak_errors(disc, eqs, X0, tau, 1.0, 0, 8, generators, n // 2, **kw)
+    chunk = next(Paths(n, n // 2, 2).chunks(seed, "coupled"))
+    return coupled_weak_errors(disc, eqs, X0, tau, 1.0, 0, 8, chunk, **kw)
 
 
 def test_coupled_engine_deterministic_limit():
@@ -244,7 +249,7 @@ def test_coupled_engine_deterministic_limit():
     err = run.terminal["theta_sq"]["disc"] - run.terminal["theta_sq"]["ode"]
     model = rmsprop_equation(problem, "ode", 0.125, 0.5, 1e-6)
     X0 = stack(THETA0, (A @ THETA0) ** 2)
-    Y = euler_maruyama(model, X0, 0.0, 1.0, 0.125 / 8, np.random.default_rng(0))
+    Y = euler_maruyama(model, X0, 0.0, 0.125 / 8, [None] * 64)
     disc = RMSprop(problem, 0.5, 1e-6)
     X = X0
     for n in range(8):
@@ -276,7 +281,7 @@ def test_divergence_names_experiment_and_step():
     bad = {"sde2": rmsprop_equation(problem, "sde2", 0.5, 0.5, 1e-6, c_reg=0.0, regulariser="none")}
     with pytest.raises(DivergenceError, match=r"adaptive_sde.E4: .*τ = 0.5"):
         coupled_weak_errors(disc, bad, stack(np.ones(2), np.full(2, 1e-3)), 0.5, 4.0, 0, 2,
-                            [np.random.default_rng(0)], 200, label="adaptive_sde.E4")  # fmt: skip
+                            next(Paths(200, 200).chunks(0)), label="adaptive_sde.E4")  # fmt: skip
 
 
 def test_hessian_from_eigenvalues_and_problem_resolution():

@@ -9,9 +9,8 @@ import pandas as pd
 import pytest
 
 from sgdsde import bench
-from sgdsde.coupling import MonteCarlo, euler_maruyama
+from sgdsde.engine import Paths, simulate
 from sgdsde.linalg import _column_sum, batched_matvec, matvec
-from sgdsde.sde import APPROXIMATIONS
 
 TOY = bench.SIZES["toy"]
 
@@ -42,10 +41,9 @@ def test_dense_and_per_path_matrices_keep_the_general_path(rng):
 def test_euler_maruyama_is_independent_of_chunking_and_unbiased_for_ou():
     ou = bench.OrnsteinUhlenbeck(3)
     runs = [
-        euler_maruyama(ou, APPROXIMATIONS["sde1"], 0.05, 1.0,
-                       MonteCarlo(4096, paths_per_block=512, blocks_per_chunk=b), 7, "t")
+        simulate(ou, np.ones(3), Paths(4096, 512, b), [20], 7, "t", dt=0.05).states[-1]
         for b in (1, 3, 8)
-    ]  # fmt: skip
+    ]
     assert runs[0].shape == (4096, 3)
     assert all(np.array_equal(runs[0], r) for r in runs[1:])
     # Euler's mean is exactly x0 (1 − θh)^N; the sample mean must be within 4 SE of it

@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from sgdsde import engine, tails
 from sgdsde import least_squares as ls
-from sgdsde import tails
 from sgdsde import wasserstein as wass
 from sgdsde.checks import DivergenceError
+from sgdsde.experiments.least_squares.common import simulate
 
 
 @pytest.fixture(scope="module")
@@ -224,9 +225,10 @@ def test_wasserstein_estimators_agree():
 
 
 def test_simulations_raise_on_divergence(d3):
-    with pytest.raises(DivergenceError, match=r"γ = 0\.1, Δ = 5"):
-        ls.simulate_training_sde(d3, 0.1, 0, np.ones((4, 3)), 5.0, [2000],
-                                 np.random.default_rng(0), "test")  # fmt: skip
+    cfg = {"monte_carlo": {"paths_per_block": 2, "blocks_per_chunk": 1}}
+    sde = ls.TrainingSDE(d3, 0.1, 0)
+    with pytest.raises(DivergenceError, match=r"least_squares.E0: 4 of 4 paths .*γ = 0\.1, Δ = 5"):
+        simulate(cfg, sde, np.ones(3), 4, [2000], 0, "E0", dt=5.0)
 
 
 def test_dataset_files_are_versioned(tmp_path):
@@ -253,8 +255,8 @@ def test_kernel_component_is_frozen_and_limit_is_closest_interpolator():
     X = g.standard_normal((4, 8))
     problem = ls.TrainingProblem(X, g.standard_normal(4))
     theta0 = np.tile(g.standard_normal(8), (3, 1))
-    out = ls.simulate_training_sde(problem, 0.2 * problem.gamma_max, 1, theta0, 0.05, [4000], g,
-                                   "test")[-1]  # fmt: skip
+    sde = ls.TrainingSDE(problem, 0.2 * problem.gamma_max, 1)
+    out = engine.simulate(sde, theta0[0], engine.Paths(3), [4000], 5, "t", dt=0.05).states[-1]
     kernel = np.eye(8) - problem.range_basis @ problem.range_basis.T
     np.testing.assert_allclose((out - theta0) @ kernel, 0, atol=1e-12)
     target = theta0[0] - np.linalg.pinv(X) @ (X @ theta0[0] - problem.y)

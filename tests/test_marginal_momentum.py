@@ -10,6 +10,7 @@ from sgdsde import momentum_forms as mf
 from sgdsde.experiments.marginal_momentum.common import json_records, one_minus_beta
 from sgdsde.experiments.marginal_momentum.exact import _thm45_gaps, run_E2, run_E3
 from sgdsde.experiments.marginal_momentum.monte_carlo import (
+    ToySlowSDE,
     _lam_sq_integral,
     run_E6,
     toy_label_noise_limit,
@@ -193,8 +194,8 @@ def test_slow_sde_closed_form_with_a_step_schedule():
     assert toy_label_noise_limit(3.75, 1.0, _lam_sq_integral(spec, 1.5)) == pytest.approx(
         1.468, abs=1e-3
     )
-    samples = toy_slow_sde(3.75, 1.0, 0.0, lambda t: 1.0, 1.0, 1e-3, 3,
-                           np.random.default_rng(0), [1.0])  # fmt: skip
+    samples = toy_slow_sde(3.75, ToySlowSDE(1.0, 0.0, lambda t: 1.0), 1e-3, 3, 0, ("t", "E5"),
+                           [1.0])  # fmt: skip
     np.testing.assert_allclose(samples[1.0], 3.75 * np.exp(-1.0), rtol=1e-3)
 
 

@@ -5,14 +5,9 @@ Everything is vectorised over paths: a state is an array ``(n_paths, n_vars, d)`
 variables stacked in the order ``(θ, v)`` (RMSprop) or ``(θ, m, v)`` (Adam); Python loops run
 over time only. All products, squares, roots and divisions are element-wise.
 
-**Interface (for benchmarks: simulate RMSprop and its order-1 SDE on (n_paths, d) arrays)**::
-
-    problem = GaussianDataQuadratic(A, sigma)                     # docs/adaptive_sde.md#problems, Σ
-    = σ²A² rms = RMSprop(problem, c=0.5, eps=1e-6, regime="ballistic")   #
-    docs/adaptive_sde.md#optimisers (or "batch_equivalent") theta, v = rms.run(theta0, v0, tau,
-    n_steps, gen)             # discrete, arrays (n_paths, d) sde = rmsprop_equation(problem,
-    "sde1", tau, c=0.5, eps=1e-6, regime="ballistic") X = euler_maruyama(sde, stack(theta0, v0),
-    t0=0, T=1, dt=tau**2/2, gen=gen)   # (n, 2, d)
+Each effective equation follows the engine's protocol (:mod:`sgdsde.engine`): ``drift(t, X)``,
+``diffusion(t, X, dW)`` with increments ``(n, 2, d)`` (W1, W2; ``(n, 1, d)`` without W2),
+``noise_shape`` and ``weak_order``.
 
 The coupled Monte-Carlo engine :func:`coupled_weak_errors` drives the discrete optimiser and any
 number of effective equations with the same noise (Brownian bridge, docs/adaptive_sde.md#coupling),
@@ -32,6 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sgdsde.checks import DivergenceError
+from sgdsde.engine import Chunk, euler_maruyama
 from sgdsde.linalg import matvec
 
 REGIMES = ("ballistic", "batch_equivalent")
@@ -160,15 +156,6 @@ class RMSprop:
         """The rate of the χ² control variate ``CV_{n+1} = (1−cτ)CV_n + cτ(ξ⊙ξ − diagΣ)``."""
         return self.c
 
-    def run(self, theta0, v0, tau: float, n_steps: int, gen, n_paths: int = 1):
-        """``n_steps`` steps from ``(θ0, v0)`` with fresh Gaussian noise: ``(θ, v)``, each
-        ``(n_paths, d)``."""
-        X = np.broadcast_to(stack(theta0, v0), (n_paths, 2, self.problem.d)).copy()
-        for n in range(n_steps):
-            X = self.step(X, n, self.problem.noise(gen.standard_normal((n_paths, self.problem.d))),
-                          tau)  # fmt: skip
-        return X[:, 0], X[:, 1]
-
 
 def adam_offsets(indexing: str) -> tuple[int, int]:
     """Bias-correction indices: ``γ1_n = 1 − β1^{n+a1}``, ``γ2_n = 1 − β2^{n+a2}``
@@ -264,12 +251,42 @@ MODELS = {
 }
 
 
+def _weak_order(spec: ModelSpec, regime: str) -> int | None:
+    """The weak order the theory gives (docs/adaptive_sde.md#effective-equations): 1 for SDE1
+    (and the ODE in the ballistic regime, where the noise is O(√τ)), 2 for the complete SDE2;
+    None for the ablations and code variants, whose order is what the experiments measure."""
+    if spec == ModelSpec(1, diffusion=False):
+        return 1 if regime == "ballistic" else None
+    return spec.order if spec == ModelSpec(spec.order) else None
+
+
+def _split(dW: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """``(dW1, dW2)`` of the increments ``(n, 1 or 2, d)``."""
+    return dW[:, 0], (dW[:, 1] if dW.shape[1] > 1 else None)
+
+
 def _has(spec: ModelSpec, term: str) -> bool:
     return term in spec.code_terms or "code" in spec.code_terms
 
 
+class _EffectiveEquation:
+    """What both optimisers' equations share in the engine's protocol: the increments are
+    ``(dW1, dW2)``, W2 only where the model keeps it, and the weak order of the theory."""
+
+    def uses_w2(self) -> bool:
+        return self.spec.order == 2 and self.spec.diffusion and self.spec.w2
+
+    @property
+    def noise_shape(self) -> tuple[int, int] | None:
+        return None if not self.spec.diffusion else (1 + self.uses_w2(), self.problem.d)
+
+    @property
+    def weak_order(self) -> int | None:
+        return _weak_order(self.spec, self.regime)
+
+
 @dataclass(frozen=True)
-class RMSpropEquation:
+class RMSpropEquation(_EffectiveEquation):
     """Effective equations of RMSprop, state ``(θ, v)`` (docs/adaptive_sde.md#effective-equations
     ballistic, docs/adaptive_sde.md#effective-equations batch-eq).
 
@@ -310,12 +327,12 @@ class RMSpropEquation:
                 b_v = b_v + tau * (c * gr * gr + 0.5 * c * c * R)
         return np.stack([b_theta, b_v], axis=1)
 
-    def noise(self, t: float, X: np.ndarray, dW1: np.ndarray, dW2: np.ndarray | None):
-        """The diffusion applied to the increments ``dW1``, ``dW2`` (each ``(n, d)``)."""
+    def diffusion(self, t: float, X: np.ndarray, dW: np.ndarray) -> np.ndarray:
+        """The diffusion applied to the increments ``dW = (dW1, dW2)``, ``(n, 2, d)`` (or
+        ``(n, 1, d)`` without W2)."""
         p, c, tau, s = self.problem, self.c, self.tau, self.spec
+        dW1, dW2 = _split(dW)
         out = np.zeros_like(X)
-        if not s.diffusion:
-            return out
         theta, v = X[:, 0], X[:, 1]
         D, xi = self.precond.D(v), p.noise(dW1)
         ballistic = self.regime == "ballistic"
@@ -337,12 +354,9 @@ class RMSpropEquation:
                 out[:, 1] += np.sqrt(tau) * c * matvec(p.sqrt_M, dW2)
         return out
 
-    def uses_w2(self) -> bool:
-        return self.spec.order == 2 and self.spec.diffusion and self.spec.w2
-
 
 @dataclass(frozen=True)
-class AdamEquation:
+class AdamEquation(_EffectiveEquation):
     """Effective equations of Adam, state ``(θ, m, v)`` (docs/adaptive_sde.md#effective-equations
     ballistic, docs/adaptive_sde.md#effective-equations batch-eq).
 
@@ -415,11 +429,11 @@ class AdamEquation:
                 b_v = b_v + tau * (c2 * gr * gr + 0.5 * c2 * c2 * R)
         return np.stack([b_theta, b_m, b_v], axis=1)
 
-    def noise(self, t: float, X: np.ndarray, dW1: np.ndarray, dW2: np.ndarray | None):
+    def diffusion(self, t: float, X: np.ndarray, dW: np.ndarray) -> np.ndarray:
+        """The diffusion applied to the increments ``dW = (dW1, dW2)`` (as for RMSprop)."""
         p, tau, c1, c2, s = self.problem, self.tau, self.c1, self.c2, self.spec
+        dW1, dW2 = _split(dW)
         out = np.zeros_like(X)
-        if not s.diffusion:
-            return out
         theta, v = X[:, 0], X[:, 2]
         xi = p.noise(dW1)
         ballistic = self.regime == "ballistic"
@@ -442,9 +456,6 @@ class AdamEquation:
                 out[:, 2] += np.sqrt(tau) * c2 * matvec(p.sqrt_M, dW2)
         return out
 
-    def uses_w2(self) -> bool:
-        return self.spec.order == 2 and self.spec.diffusion and self.spec.w2
-
 
 def rmsprop_equation(problem, name: str, tau: float, c: float, eps: float,
                      regime: str = "ballistic", c_reg: float | None = None,
@@ -466,23 +477,6 @@ def adam_equation(problem, name: str, tau: float, c1: float, c2: float, eps: flo
 
 
 # ---------------------------------------------------------------------------------- integrators
-def euler_maruyama(model, X0: np.ndarray, t0: float, T: float, dt: float, gen,
-                   n_paths: int | None = None) -> np.ndarray:  # fmt: skip
-    """Itô Euler–Maruyama with independent W1, W2 from ``t0`` to ``T``
-    (docs/adaptive_sde.md#integrators); the state ``(n_paths, n_vars, d)`` at T."""
-    X = np.array(X0, dtype=float)
-    if n_paths is not None:
-        X = np.broadcast_to(X, (n_paths, *X.shape[-2:])).copy()
-    n, d = X.shape[0], X.shape[-1]
-    steps = round((T - t0) / dt)
-    for k in range(steps):
-        t = t0 + k * dt
-        dW1 = gen.standard_normal((n, d)) * np.sqrt(dt)
-        dW2 = gen.standard_normal((n, d)) * np.sqrt(dt) if model.uses_w2() else None
-        X = X + model.drift(t, X) * dt + model.noise(t, X, dW1, dW2)
-    return X
-
-
 def rk4_drift(model, X0: np.ndarray, t0: float, T: float, dt: float) -> np.ndarray:
     """The drift ODE ``Ẋ = b(t, X)`` by classical RK4 (the σ = 0 checks,
     docs/adaptive_sde.md#integrators)."""
@@ -504,18 +498,6 @@ def bridge_increments(z: np.ndarray, tau: float, normals: np.ndarray) -> np.ndar
     K = normals.shape[0]
     inc = normals * np.sqrt(tau / K)
     return inc - inc.mean(axis=0, keepdims=True) + (np.sqrt(tau) * z / K)[None]
-
-
-def block_normals(generators, paths_per_block: int, lead: tuple = (), d: int = 1) -> np.ndarray:
-    """Standard normals ``(*lead, n, d)`` for ``n = len(generators)·paths_per_block`` paths,
-    seed block b filling paths ``b·paths_per_block …`` from its own stream: a path's numbers
-    depend on its block's stream only, not on how many blocks are simulated together."""
-    out = np.empty((*lead, len(generators) * paths_per_block, d))
-    for b, gen in enumerate(generators):
-        out[..., b * paths_per_block : (b + 1) * paths_per_block, :] = gen.standard_normal(
-            (*lead, paths_per_block, d)
-        )
-    return out
 
 
 # ------------------------------------------------------------------------- test functions
@@ -563,7 +545,7 @@ class CoupledRun:
 
 
 def coupled_weak_errors(disc, models: dict, X0: np.ndarray, tau: float, T: float, skip: int,
-                        K: int, generators: list, paths_per_block: int, antithetic: bool = True,
+                        K: int, chunk: Chunk, antithetic: bool = True,
                         independent_v_noise: bool = False,
                         label: str = "") -> CoupledRun:  # fmt: skip
     """Drive ``disc`` (RMSprop or Adam) and every model with the same noise
@@ -571,12 +553,12 @@ def coupled_weak_errors(disc, models: dict, X0: np.ndarray, tau: float, T: float
 
     * ``skip`` noise-free discrete steps, then every model starts from the common state at
       ``t = skip·τ``;
-    * the paths are ``len(generators)`` seed blocks of ``paths_per_block`` paths, block b
-      drawing from ``generators[b]`` only (:func:`block_normals`), so every per-path value is
-      the same however the blocks are grouped into calls;
+    * the paths are the engine's ``chunk`` (:mod:`sgdsde.engine`): every per-path value is the
+      same however the seed blocks are grouped into chunks;
     * step n: ``z_n ~ N(0, I)``, ``ξ_n = Σ^{1/2} z_n``; each model takes K Euler–Maruyama substeps
-      ``dt = τ/K`` with W1 increments bridged to ``√τ z_n`` and W2 independent, antithetic
-      (each model path is run with ``±W2`` and the test functions averaged);
+      ``dt = τ/K`` (:func:`sgdsde.engine.euler_maruyama`) with W1 increments bridged to
+      ``√τ z_n`` and W2 independent, antithetic (each model path is run with ``±W2`` and the test
+      functions averaged);
     * the control variate ``CV_{n+1} = (1−rτ)CV_n + rτ(ξ_n² − diagΣ)`` (exact mean 0, r the
       v-rate) is accumulated for the v-noise;
     * ``independent_v_noise`` (the B2 diagnostic) gives the discrete v-update its own copy ξ'.
@@ -585,15 +567,17 @@ def coupled_weak_errors(disc, models: dict, X0: np.ndarray, tau: float, T: float
     start). Raises :class:`DivergenceError` if a state becomes non-finite."""
     p = disc.problem
     d, n_steps = p.d, round(T / tau)
-    n_blocks = len(generators)
-    n_paths = n_blocks * paths_per_block
+    n_blocks, n_paths = len(chunk.sizes), chunk.n
+    if len(set(chunk.sizes)) > 1:
+        raise ValueError(f"{label}: seed blocks of unequal sizes {chunk.sizes}")
+    paths_per_block = chunk.sizes[0]
     X = np.broadcast_to(np.asarray(X0, dtype=float), (1, disc.n_vars, d)).copy()
     for n in range(skip):
         X = disc.step(X, n, np.zeros((1, d)), tau)
     X = np.repeat(X, n_paths, axis=0)
     mult = 2 if antithetic else 1
     # a model without diffusion started from the common state is deterministic: one path
-    Y = {name: X[:1].copy() if not model.spec.diffusion else np.repeat(X, mult, axis=0)
+    Y = {name: X[:1].copy() if model.noise_shape is None else np.repeat(X, mult, axis=0)
          for name, model in models.items()}  # fmt: skip
 
     def per_path(val):
@@ -619,35 +603,32 @@ def coupled_weak_errors(disc, models: dict, X0: np.ndarray, tau: float, T: float
                 for j, term in enumerate((diff, diff * diff, g_disc[g], val)):
                     s[:, j, i] = term.reshape(n_blocks, paths_per_block).sum(axis=1)
 
+    def counter(name, model):
+        def count(state):
+            active[name] += int(model.precond.active(state[:, -1]).any(axis=-1).sum())
+
+        return count
+
     record(0)
+    dt = tau / K
     for i, n in enumerate(range(skip, n_steps), start=1):
-        z = block_normals(generators, paths_per_block, d=d)
+        z = chunk.normals(d)
         xi = p.noise(z)
-        xi_v = (
-            p.noise(block_normals(generators, paths_per_block, d=d))
-            if independent_v_noise
-            else None
-        )
+        xi_v = p.noise(chunk.normals(d)) if independent_v_noise else None
         X = disc.step(X, n, xi, tau, xi_v=xi_v)
         cv = (1 - r * tau) * cv + r * tau * ((xi if xi_v is None else xi_v) ** 2 - p.diag_Sigma)
         P = (1 - r * tau) ** 2 * P + (r * tau) ** 2 * p.M
-        inc = bridge_increments(z, tau, block_normals(generators, paths_per_block, (K,), d))
-        w2 = block_normals(generators, paths_per_block, (K,), d) * np.sqrt(tau / K)
+        inc = bridge_increments(z, tau, chunk.normals(d, lead=(K,)))
+        w2 = chunk.normals(d, lead=(K,)) * np.sqrt(tau / K)
         for k in range(K):
             cv2 = (1 - r * tau / K) * cv2 + np.sqrt(tau) * r * matvec(p.sqrt_M, w2[k])
             P2 = (1 - r * tau / K) ** 2 * P2 + tau * r * r * (tau / K) * p.M
         if antithetic:
             inc, w2 = np.concatenate([inc, inc], axis=1), np.concatenate([w2, -w2], axis=1)
-        dt = tau / K
+        noise = np.stack([inc, w2], axis=2)  # (K, paths, W1/W2, d)
         for name, model in models.items():
-            Yn = Y[name]
-            for k in range(K):
-                t = (n + k / K) * tau
-                Yn = Yn + model.drift(t, Yn) * dt
-                if model.spec.diffusion:
-                    Yn = Yn + model.noise(t, Yn, inc[k], w2[k])
-                active[name] += int(model.precond.active(Yn[:, -1]).any(axis=-1).sum())
-            Y[name] = Yn
+            increments = noise if model.noise_shape is None else noise[:, :, : model.noise_shape[0]]
+            Y[name] = euler_maruyama(model, Y[name], n * tau, dt, increments, counter(name, model))
         if not np.all(np.isfinite(X)) or not all(np.all(np.isfinite(Yn)) for Yn in Y.values()):
             raise DivergenceError(f"{label}: non-finite state at τ = {tau:g}, step {n}")
         record(i)
@@ -667,16 +648,3 @@ def control_variates(cv, P, cv2, P2) -> np.ndarray:
     average). ``P`` and ``P2`` are the exact second moments from the linear recursions."""
     i, j = np.triu_indices(cv.shape[1])
     return np.column_stack([cv, cv[:, i] * cv[:, j] - P[i, j], cv2[:, i] * cv2[:, j] - P2[i, j]])
-
-
-def control_variate_estimate(diff: np.ndarray, cv: np.ndarray | None):
-    """``mean(diff − CV·β̂)`` and its SE, β̂ the least-squares coefficients of ``diff`` on
-    ``[1, CV]``; the raw CV (true mean 0) is subtracted, not a sample-centred one
-    (docs/adaptive_sde.md#coupling)."""
-    n = len(diff)
-    if cv is None or not np.any(cv):
-        return float(diff.mean()), float(diff.std(ddof=1) / np.sqrt(n))
-    design = np.column_stack([np.ones(n), cv])
-    beta = np.linalg.lstsq(design, diff, rcond=None)[0][1:]
-    adjusted = diff - cv @ beta
-    return float(adjusted.mean()), float(adjusted.std(ddof=1) / np.sqrt(n))

@@ -8,7 +8,7 @@ Four measurements, side by side in one run on one machine, each written to
   NumPy fills the same number of standard normals from the same generator (PCG64). The figure of
   merit is ``ratio = engine rate / bound rate`` (1 would be "free arithmetic").
 * ``peers``: the Ornstein–Uhlenbeck SDE ``dX = −θX dt + σ dW`` solved by
-  :func:`sgdsde.coupling.euler_maruyama`, by ``sdeint.itoEuler`` and by ``torchsde.sdeint``
+  :func:`sgdsde.engine.simulate`, by ``sdeint.itoEuler`` and by ``torchsde.sdeint``
   (Euler, CPU, one thread) with equal paths and steps: throughputs, ratios, and the means of
   ``X_T`` with standard errors against each other and Euler's exact mean ``x0 (1 − θh)^N``
   (the SDE's mean ``x0 e^{−θT}`` is listed too; it differs by O(h)).
@@ -36,12 +36,13 @@ import numpy as np
 import pandas as pd
 
 from sgdsde.checks import require_finite
-from sgdsde.coupling import MonteCarlo, coupled_simulation, euler_maruyama
+from sgdsde.coupling import MonteCarlo, coupled_simulation
+from sgdsde.engine import Paths, simulate
 from sgdsde.observables import SquaredNorm
 from sgdsde.oracles import GaussianOracle
 from sgdsde.problems import Quadratic
 from sgdsde.schedules import Schedule
-from sgdsde.sde import APPROXIMATIONS, HeavyBallRegimeB
+from sgdsde.sde import APPROXIMATIONS, Continuous, HeavyBallRegimeB
 from sgdsde.seeding import rng
 from sgdsde.stats import mean_with_se, weak_error
 
@@ -109,26 +110,24 @@ def heavy_ball_b(d: int) -> HeavyBallRegimeB:
 
 @dataclass(frozen=True)
 class OrnsteinUhlenbeck:
-    """``dX = −θ X dt + σ dW`` in d dimensions, ``X_0 = x0·1``; mean ``x0 e^{−θt}``. The
-    diffusion is the engine's general ``(1, d, d)`` matrix ``σ I``."""
+    """``dX = −θ X dt + σ dW`` in d dimensions, ``X_0 = x0·1``; mean ``x0 e^{−θt}``."""
 
     d: int
     theta: float = 1.0
     sigma: float = 0.5
     x0: float = 1.0
 
+    weak_order = 1
+
     @property
-    def dim(self) -> int:
-        return self.d
+    def noise_shape(self) -> tuple[int]:
+        return (self.d,)
 
-    def initial_continuous(self, h: float, approximation) -> np.ndarray:
-        return np.full(self.d, self.x0)
-
-    def drift(self, t, h, X, approximation):
+    def drift(self, t, X):
         return -self.theta * X
 
-    def diffusion(self, t, h, X, approximation):
-        return self.sigma * np.eye(self.d)[None]
+    def diffusion(self, t, X, dW):
+        return self.sigma * dW
 
     def mean(self, T: float) -> float:
         return self.x0 * np.exp(-self.theta * T)
@@ -155,9 +154,16 @@ class EngineCase:
 
 def _heavy_ball_sde1(d: int, n_paths: int, n_steps: int) -> np.ndarray:
     """SDE1 of heavy ball (Regime B, CFG-B) by plain Euler–Maruyama to T = 1."""
-    mc = MonteCarlo(n_paths, paths_per_block=min(n_paths, 1024), blocks_per_chunk=64)
-    return euler_maruyama(heavy_ball_b(d), APPROXIMATIONS["sde1"], 1.0 / n_steps, 1.0, mc,
-                          SEED, "bench", "heavy_ball_sde1", d)  # fmt: skip
+    model = heavy_ball_b(d)
+    sde = Continuous(model, 1.0 / n_steps, APPROXIMATIONS["sde1"])
+    X0 = model.initial_continuous(sde.h, sde.approximation)
+    return _terminal(sde, X0, n_paths, n_steps, 1.0, "heavy_ball_sde1", d)
+
+
+def _terminal(model, X0, n_paths: int, n_steps: int, T: float, *keys) -> np.ndarray:
+    """``X_T`` of the engine's Euler–Maruyama, seed blocks of up to 1024 paths, 64 per chunk."""
+    paths = Paths(n_paths, paths_per_block=min(n_paths, 1024), blocks_per_chunk=64)
+    return simulate(model, X0, paths, [n_steps], SEED, "bench", *keys, dt=T / n_steps).states[-1]
 
 
 def _heavy_ball_coupled(d: int, n_paths: int, n_steps: int) -> np.ndarray:
@@ -182,20 +188,17 @@ def _rmsprop_problem(d: int):
 
 def _rmsprop_sde(order: str) -> Callable[[int, int, int], np.ndarray]:
     """RMSprop's effective equation ``order`` (``sde1``: θ-noise only; ``sde2``: with the
-    independent W2 on v), ballistic regime, τ = 2^-3, by the Euler–Maruyama of
-    :mod:`sgdsde.adaptive` to T = 1."""
+    independent W2 on v), ballistic regime, τ = 2^-3, by the engine's Euler–Maruyama to T = 1."""
 
-    def simulate(d: int, n_paths: int, n_steps: int) -> np.ndarray:
-        from sgdsde.adaptive import euler_maruyama as adaptive_euler_maruyama
+    def run(d: int, n_paths: int, n_steps: int) -> np.ndarray:
         from sgdsde.adaptive import rmsprop_equation, stack
 
         problem = _rmsprop_problem(d)
         sde = rmsprop_equation(problem, order, 0.125, c=0.5, eps=1e-6, regime="ballistic")
-        X0 = stack(np.ones(d), problem.diag_Sigma)
-        gen = rng(SEED, "bench", f"rmsprop_{order}", d)
-        return adaptive_euler_maruyama(sde, X0, 0.0, 1.0, 1.0 / n_steps, gen, n_paths=n_paths)
+        X0 = stack(np.ones(d), problem.diag_Sigma)[0]
+        return _terminal(sde, X0, n_paths, n_steps, 1.0, f"rmsprop_{order}", d)
 
-    return simulate
+    return run
 
 
 ENGINE_CASES: dict[str, EngineCase] = {
@@ -252,9 +255,7 @@ def bench_engine(size: dict, cases: dict[str, EngineCase] = ENGINE_CASES) -> pd.
 
 
 def ou_sgdsde(ou: OrnsteinUhlenbeck, n_paths: int, n_steps: int, T: float) -> np.ndarray:
-    mc = MonteCarlo(n_paths, paths_per_block=min(n_paths, 1024), blocks_per_chunk=64)
-    return euler_maruyama(ou, APPROXIMATIONS["sde1"], T / n_steps, T, mc, SEED, "bench", "ou",
-                          ou.d)  # fmt: skip
+    return _terminal(ou, np.full(ou.d, ou.x0), n_paths, n_steps, T, "ou", ou.d)
 
 
 def ou_sdeint(ou: OrnsteinUhlenbeck, n_paths: int, n_steps: int, T: float) -> np.ndarray:

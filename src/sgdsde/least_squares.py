@@ -26,10 +26,7 @@ import numpy as np
 from scipy import integrate, optimize, special
 from scipy.linalg import expm
 
-from sgdsde.checks import DivergenceError
-
 DATA_VERSION = 1
-CHECK_EVERY = 50  # steps between divergence checks (before float overflow)
 NOISE_VARIANTS = {"V0": 0, "V1": 1}
 
 
@@ -250,10 +247,6 @@ class SymOperators:
     def unvec(self, v: np.ndarray) -> np.ndarray:
         return np.einsum("...a,aij->...ij", v, self.E)
 
-    def trace_vector(self) -> np.ndarray:
-        """``t`` with ``tr M = t·vec M``."""
-        return np.einsum("aii->a", self.E)
-
     def S(self, kappa: int) -> np.ndarray:  # noqa: N802 (spec notation)
         """``𝒮_κ = 𝒯 − κ H·H``."""
         return self.T - kappa * self.HMH
@@ -356,65 +349,82 @@ def em_stationary_second_moment(ops: SymOperators, gamma: float, kappa: int, dt:
 
 
 # ------------------------------------------------------------------- simulations
-# (docs/least_squares.md#euler-maruyama)
-def _check(values: np.ndarray, experiment: str, gamma: float, dt: float) -> None:
-    if not np.all(np.isfinite(values)) or np.abs(values).max() > 1e150:
-        raise DivergenceError(f"{experiment}: diverged at γ = {gamma:.4g}, Δ = {dt:.3g}")
+# (docs/least_squares.md#euler-maruyama): models in the engine's protocol (sgdsde.engine)
+@dataclass(frozen=True)
+class TrainingSDE:
+    """The training SDE with factorised noise, weak order 1 in γ
+    (docs/least_squares.md#euler-maruyama): ``dθ = −∇L̂(θ) dt + √(γ/n) Xᵀ(r(θ) ⊙ P_κ dB)``,
+    ``r = Xθ − y``, B an n-dimensional Brownian motion, ``P_1 = I − 𝟙𝟙ᵀ/n``; state ``(N, d)``.
+    Its products go through BLAS, so the engine advances it one seed block at a time."""
+
+    problem: TrainingProblem
+    gamma: float
+    kappa: int
+    weak_order = 1
+    rowwise = False
+
+    @property
+    def noise_shape(self) -> tuple[int]:
+        return (self.problem.n,)
+
+    def drift(self, t: float, theta: np.ndarray) -> np.ndarray:
+        """``−∇L̂(θ) = −H(θ − θ̂)``, with ``θ̂`` the least-squares solution (``Xᵀε̂ = 0``)."""
+        return (self.problem.theta_hat - theta) @ self.problem.H
+
+    def diffusion(self, t: float, theta: np.ndarray, dB: np.ndarray) -> np.ndarray:
+        p = self.problem
+        if self.kappa:
+            dB = dB - dB.mean(axis=1, keepdims=True)
+        return np.sqrt(self.gamma / p.n) * ((theta @ p.X.T - p.y) * dB) @ p.X
 
 
-def _record(state, step, record_steps, check) -> np.ndarray:
-    """Iterate ``state ← step(state)``, returning copies at the increasing step counts
-    ``record_steps`` (shape ``(len, …)``); ``check`` runs every CHECK_EVERY steps and at each
-    recorded step, so a diverging run fails before floats overflow."""
-    out, k = [], 0
-    for target in record_steps:
-        while k < target:
-            state = step(state)
-            k += 1
-            if k % CHECK_EVERY == 0:
-                check(state)
-        check(state)
-        out.append(state.copy())
-    return np.array(out)
-
-
-def simulate_training_sde(problem, gamma, kappa, theta0, dt, record_steps, rng, experiment):
-    """Euler–Maruyama for the training SDE with factorised noise
-    (docs/least_squares.md#euler-maruyama): ``θ ← θ − Δ∇L̂(θ) + √(γΔ/n) Xᵀ(r ⊙ P_κξ)``, ξ ~ N(0,
-    I_n) per path, shape (N, d).
-
-    ``record_steps``: increasing step counts at which the states are returned, ``(len, N, d)``."""
-    X, y, n = problem.X, problem.y, problem.n
-    scale = np.sqrt(gamma * dt / n)
-
-    def step(theta):
-        r = theta @ X.T - y
-        xi = rng.standard_normal(r.shape)
-        if kappa:
-            xi -= xi.mean(axis=1, keepdims=True)
-        return theta - dt * (r @ X) / n + scale * (r * xi) @ X
-
-    check = lambda v: _check(v, experiment, gamma, dt)  # noqa: E731
-    return _record(np.array(theta0, dtype=float), step, record_steps, check)
-
-
-def simulate_training_sgd(problem, gamma, theta0, record_steps, rng, experiment):
+@dataclass(frozen=True)
+class TrainingSGD:
     """Multi-pass SGD ``θ ← θ − γ(⟨θ, x_i⟩ − y_i)x_i``, ``i ~ Unif{1..n}``
-    (docs/least_squares.md#setting), (N, d)."""
-    X, y = problem.X, problem.y
+    (docs/least_squares.md#setting), as the engine's discrete optimiser."""
 
-    def step(theta):
-        i = rng.integers(0, problem.n, size=theta.shape[0])
-        x = X[i]
-        return theta - gamma * (np.sum(theta * x, axis=1) - y[i])[:, None] * x
+    problem: TrainingProblem
+    gamma: float
 
-    check = lambda v: _check(v, experiment, gamma, gamma)  # noqa: E731
-    return _record(np.array(theta0, dtype=float), step, record_steps, check)
+    def draw(self, chunk) -> np.ndarray:
+        return chunk.draw(lambda gen, size: gen.integers(0, self.problem.n, size=size))
+
+    def step(self, t: float, theta: np.ndarray, i: np.ndarray) -> np.ndarray:
+        x = self.problem.X[i]
+        return theta - self.gamma * (np.sum(theta * x, axis=1) - self.problem.y[i])[:, None] * x
+
+
+@dataclass(frozen=True)
+class TimeAveraged:
+    """A model together with the running integral of its state, ``dS = X dt``, state
+    ``(N, 2, …)`` = (X, S): ``S_T/T`` is the Polyak–Ruppert average of docs/least_squares.md#e7."""
+
+    model: object
+
+    @property
+    def noise_shape(self):
+        return self.model.noise_shape
+
+    @property
+    def weak_order(self):
+        return self.model.weak_order
+
+    @property
+    def rowwise(self) -> bool:
+        return getattr(self.model, "rowwise", True)
+
+    def drift(self, t: float, XS: np.ndarray) -> np.ndarray:
+        return np.stack([self.model.drift(t, XS[:, 0]), XS[:, 0]], axis=1)
+
+    def diffusion(self, t: float, XS: np.ndarray, dW: np.ndarray) -> np.ndarray:
+        noise = self.model.diffusion(t, XS[:, 0], dW)
+        return np.stack([noise, np.zeros_like(noise)], axis=1)
 
 
 @dataclass(frozen=True)
 class ScalarTraining:
-    """d = 1 training SDE in law, ``dη = −hη dt + √D(η) dW``, ``D(η) = γ(Aη² − 2bη + c)``
+    """d = 1 training SDE in law, ``dη = −hη dt + √D(η) dW``, ``D(η) = γ(Aη² − 2bη + c)``, weak
+    order 1 in γ, in the engine's protocol with state ``(N,)``
     (docs/least_squares.md#pearson-iv), with ``h = ⟨x²⟩``, ``a = ⟨x⁴⟩``, ``b = ⟨x³ε̂⟩``, ``c =
     ⟨x²ε̂²⟩``, ``A = a − κh²``."""
 
@@ -431,7 +441,8 @@ class ScalarTraining:
         A = float(np.mean(x**4)) - kappa * h**2
         return cls(h, A, float(np.mean(x**3 * e)), float(np.mean(x**2 * e**2)), gamma)
 
-    def diffusion(self, eta: np.ndarray) -> np.ndarray:
+    def diffusion_coefficient(self, eta: np.ndarray) -> np.ndarray:
+        """``D(η)``, clipped at 0 against rounding."""
         return np.maximum(self.gamma * (self.A * eta**2 - 2 * self.b * eta + self.c), 0.0)
 
     @property
@@ -475,16 +486,15 @@ class ScalarTraining:
                 G[p, p - 2] = p * (p - 1) / 2 * self.gamma * self.c
         return G
 
-    def simulate(self, eta0, dt, record_steps, rng, experiment):
-        """Euler–Maruyama ``η ← η − hηΔ + √(D(η)Δ) ξ`` (the 1-D factorisation;
-        docs/least_squares.md#euler-maruyama)."""
+    noise_shape = ()
+    weak_order = 1
 
-        def step(eta):
-            noise = np.sqrt(self.diffusion(eta) * dt) * rng.standard_normal(eta.shape)
-            return eta - self.h * eta * dt + noise
+    def drift(self, t: float, eta: np.ndarray) -> np.ndarray:
+        return -self.h * eta
 
-        check = lambda v: _check(v, experiment, self.gamma, dt)  # noqa: E731
-        return _record(np.array(eta0, dtype=float), step, record_steps, check)
+    def diffusion(self, t: float, eta: np.ndarray, dW: np.ndarray) -> np.ndarray:
+        """``√D(η) dW`` (the 1-D factorisation; docs/least_squares.md#euler-maruyama)."""
+        return np.sqrt(self.diffusion_coefficient(eta)) * dW
 
 
 class PearsonIV:
@@ -541,34 +551,31 @@ def population_covariance(lam, eta, sigma, kappa) -> np.ndarray:
     return (eta @ H_eta + sigma**2) * np.diag(lam) + c_prime(kappa) * np.outer(H_eta, H_eta)
 
 
-def simulate_population_sde(lam, sigma, gamma, kappa, eta0, dt, record_steps, rng, experiment):
-    """Euler–Maruyama for the Gaussian population SDE in H's eigenbasis
-    (docs/least_squares.md#euler-maruyama), η = θ − θ*: ``η ← η − ΔHη + √(γΔ)[√(ηᵀHη+σ²) √λ⊙ζ + √c'
-    (λ⊙η) ζ']``."""
-    sq, cp, scale = np.sqrt(lam), np.sqrt(c_prime(kappa)), np.sqrt(gamma * dt)
+@dataclass(frozen=True)
+class PopulationSDE:
+    """The Gaussian population SDE in H's eigenbasis (docs/least_squares.md#euler-maruyama), weak
+    order 1 in γ, η = θ − θ*, state ``(N, d)``, noise ``(ζ, ζ')`` of shape ``(N, d + 1)``:
+    ``dη = −Hη dt + √γ[√(ηᵀHη+σ²) √λ⊙dζ + √c' (λ⊙η) dζ']``."""
 
-    def step(eta):
-        H_eta = lam * eta
-        amp = np.sqrt(np.sum(eta * H_eta, axis=1, keepdims=True) + sigma**2)
-        zeta = rng.standard_normal(eta.shape)
-        zeta1 = rng.standard_normal((eta.shape[0], 1))
-        return eta - dt * H_eta + scale * (amp * sq * zeta + cp * H_eta * zeta1)
+    lam: np.ndarray
+    sigma: float
+    gamma: float
+    kappa: int
+    weak_order = 1
 
-    check = lambda v: _check(v, experiment, gamma, dt)  # noqa: E731
-    return _record(np.array(eta0, dtype=float), step, record_steps, check)
+    @property
+    def noise_shape(self) -> tuple[int]:
+        return (len(self.lam) + 1,)
 
+    def drift(self, t: float, eta: np.ndarray) -> np.ndarray:
+        return -self.lam * eta
 
-def simulate_online_sgd(lam, sigma, gamma, eta0, record_steps, rng, experiment):
-    """Online SGD on fresh samples of the stream ``x ~ N(0, H)``, ``y = ⟨θ*, x⟩ + σε``
-    (docs/least_squares.md#setting)."""
-
-    def step(eta):
-        x = rng.standard_normal(eta.shape) * np.sqrt(lam)
-        resid = np.sum(eta * x, axis=1) - sigma * rng.standard_normal(eta.shape[0])
-        return eta - gamma * resid[:, None] * x
-
-    check = lambda v: _check(v, experiment, gamma, gamma)  # noqa: E731
-    return _record(np.array(eta0, dtype=float), step, record_steps, check)
+    def diffusion(self, t: float, eta: np.ndarray, dW: np.ndarray) -> np.ndarray:
+        H_eta = self.lam * eta
+        amp = np.sqrt(np.sum(eta * H_eta, axis=1, keepdims=True) + self.sigma**2)
+        zeta, zeta1 = dW[:, :-1], dW[:, -1:]
+        scale, cp = np.sqrt(self.gamma), np.sqrt(c_prime(self.kappa))
+        return scale * (amp * np.sqrt(self.lam) * zeta + cp * H_eta * zeta1)
 
 
 def risk_generator(lam: np.ndarray, gamma: float, kappa: int) -> np.ndarray:

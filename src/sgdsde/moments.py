@@ -157,7 +157,10 @@ def leading_error_coefficient(model, T: float, g, approximation: Approximation) 
     form = g.quadratic_form()
     if form is None:
         raise ValueError(f"φ̄ needs a polynomial test function of degree ≤ 2, got {g}")
-    first, second = approximation, Approximation("b1", order=2, noisy=True, shifted=False)
+    first, second = (
+        approximation,
+        Approximation("b1", order=2, noisy=True, shifted=False, weak_order=2),
+    )
     m0 = model.initial_continuous(1.0, first)
     dim, d = len(m0), model.dim
     if np.any(linearised_drift(model, 0.0, 1.0, first, dim)[1]):

@@ -26,29 +26,59 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sgdsde.linalg import batched_matvec
 from sgdsde.optimizers import heavy_ball_step, heavy_ball_velocity_step, sgd_step
 from sgdsde.schedules import Schedule
 
 
 @dataclass(frozen=True)
 class Approximation:
-    """A continuous model: drift order (1 or 2), with or without noise and initial shift."""
+    """A continuous model: the order of its drift (1 or 2), with or without noise and initial
+    shift, and its weak order as an approximation of heavy ball (docs/momentum_approx.md#models):
+    SDE2 without its shifted start keeps the O(h) initial-layer offset of Regime A and is first
+    order."""
 
     name: str
     order: int
     noisy: bool
     shifted: bool
+    weak_order: int
 
 
 APPROXIMATIONS = {
     a.name: a
     for a in (
-        Approximation("ode", order=1, noisy=False, shifted=False),
-        Approximation("sde1", order=1, noisy=True, shifted=False),
-        Approximation("sde2", order=2, noisy=True, shifted=True),
-        Approximation("sde2_noshift", order=2, noisy=True, shifted=False),
+        Approximation("ode", order=1, noisy=False, shifted=False, weak_order=1),
+        Approximation("sde1", order=1, noisy=True, shifted=False, weak_order=1),
+        Approximation("sde2", order=2, noisy=True, shifted=True, weak_order=2),
+        Approximation("sde2_noshift", order=2, noisy=True, shifted=False, weak_order=1),
     )
 }
+
+
+@dataclass(frozen=True)
+class Continuous:
+    """One approximation of a heavy-ball model at step h, in the engine's protocol
+    (:mod:`sgdsde.engine`): ``drift(t, X)``, ``diffusion(t, X, dW) = G(t, X) dW`` with d-dimensional
+    increments, no noise for the ODE."""
+
+    model: object
+    h: float
+    approximation: Approximation
+
+    @property
+    def noise_shape(self) -> tuple[int] | None:
+        return (self.model.dim,) if self.approximation.noisy else None
+
+    @property
+    def weak_order(self) -> int:
+        return self.approximation.weak_order
+
+    def drift(self, t: float, X: np.ndarray) -> np.ndarray:
+        return self.model.drift(t, self.h, X, self.approximation)
+
+    def diffusion(self, t: float, X: np.ndarray, dW: np.ndarray) -> np.ndarray:
+        return batched_matvec(self.model.diffusion(t, self.h, X, self.approximation), dW)
 
 
 def join(*blocks: np.ndarray) -> np.ndarray:

@@ -40,6 +40,25 @@ def weak_error(g_discrete: np.ndarray, g_continuous: np.ndarray, coupled: bool) 
     return Estimate(a.mean - b.mean, float(np.hypot(a.se, b.se)))
 
 
+def talay_tubaro(fine: np.ndarray, coarse: np.ndarray) -> np.ndarray:
+    """The Richardson–Talay–Tubaro extrapolation ``2 g(Y^δ) − g(Y^{2δ})`` of a weak-order-1 scheme
+    on the grids δ and 2δ: its weak error is O(δ²) (docs/momentum_approx.md#pitfalls P2)."""
+    return 2 * np.asarray(fine) - np.asarray(coarse)
+
+
+def control_variate_estimate(diff: np.ndarray, cv: np.ndarray | None):
+    """``mean(diff − CV·β̂)`` and its SE, β̂ the least-squares coefficients of ``diff`` on
+    ``[1, CV]``; the raw CV (true mean 0) is subtracted, not a sample-centred one
+    (docs/adaptive_sde.md#coupling)."""
+    n = len(diff)
+    if cv is None or not np.any(cv):
+        return float(diff.mean()), float(diff.std(ddof=1) / np.sqrt(n))
+    design = np.column_stack([np.ones(n), cv])
+    beta = np.linalg.lstsq(design, diff, rcond=None)[0][1:]
+    adjusted = diff - cv @ beta
+    return float(adjusted.mean()), float(adjusted.std(ddof=1) / np.sqrt(n))
+
+
 def pairwise_slopes(h: np.ndarray, err: np.ndarray) -> np.ndarray:
     """Local orders between consecutive step sizes: ``log(|e_k|/|e_{k+1}|)/log(h_k/h_{k+1})``."""
     h, err = np.asarray(h, dtype=float), np.abs(np.asarray(err, dtype=float))

@@ -162,13 +162,11 @@ def run_E2(cfg: dict, seed: int) -> ExperimentResult:
 def _sde_covariance(model, X, tau):
     """One-step noise covariance ``τ s sᵀ`` of the effective equation at state X (the noise is
     linear in the increments: its columns are the responses to ``√τ e_j``)."""
-    d = X.shape[-1]
     cols = []
-    for j in range(d):
-        e = np.zeros((1, d))
-        e[0, j] = np.sqrt(tau)
-        cols.append(model.noise(0.0, X, e, None)[0].ravel())
-        cols.append(model.noise(0.0, X, np.zeros((1, d)), e)[0].ravel())
+    for index in np.ndindex(*model.noise_shape):
+        e = np.zeros((1, *model.noise_shape))
+        e[(0, *index)] = np.sqrt(tau)
+        cols.append(model.diffusion(0.0, X, e)[0].ravel())
     G = np.array(cols).T
     return G @ G.T
 

@@ -23,7 +23,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from sgdsde.adaptive import control_variate_estimate, coupled_weak_errors
+from sgdsde.adaptive import coupled_weak_errors
+from sgdsde.engine import Paths
 from sgdsde.experiments import ExperimentResult
 from sgdsde.experiments.adaptive_sde.common import (
     PAPER,
@@ -33,8 +34,7 @@ from sgdsde.experiments.adaptive_sde.common import (
     initial_state,
     ladder,
 )
-from sgdsde.seeding import rng
-from sgdsde.stats import Estimate, resolved_slope
+from sgdsde.stats import Estimate, control_variate_estimate, resolved_slope
 
 log = logging.getLogger(__name__)
 
@@ -67,14 +67,10 @@ def _simulate(c, seed, experiment, i, tau, models, independent_v_noise, tag):
     X0 = initial_state(problem, c["problem"], opt["name"])
     K = max(1, round(1 / (mc["em_dt_over_tau2"] * tau)))
     skip = round(c["t0"] / tau)
-    block, n_blocks = mc["paths_per_block"], mc["n_paths"] // mc["paths_per_block"]
-    runs = []
-    for first in range(0, n_blocks, mc["blocks_per_chunk"]):
-        blocks = range(first, min(first + mc["blocks_per_chunk"], n_blocks))
-        generators = [rng(seed, PAPER, experiment, tag, i, b) for b in blocks]
-        runs.append(coupled_weak_errors(disc, eqs, X0, tau, c["T"], skip, K, generators, block,
-                                        mc["antithetic"], independent_v_noise,
-                                        f"{PAPER}.{experiment}"))  # fmt: skip
+    paths = Paths(mc["n_paths"], mc["paths_per_block"], mc["blocks_per_chunk"])
+    runs = [coupled_weak_errors(disc, eqs, X0, tau, c["T"], skip, K, chunk, mc["antithetic"],
+                                independent_v_noise, f"{PAPER}.{experiment}")
+            for chunk in paths.chunks(seed, PAPER, experiment, tag, i)]  # fmt: skip
     return _merge(runs)
 
 

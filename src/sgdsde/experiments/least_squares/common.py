@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sgdsde import engine
+from sgdsde.engine import Paths
 from sgdsde.least_squares import (
     DATA_VERSION,
     NOISE_VARIANTS,
@@ -60,8 +62,16 @@ def variants(cfg: dict) -> dict[str, int]:
     return {v: NOISE_VARIANTS[v] for v in cfg["noise_variants"]}
 
 
-def log_grid(t_max: float, n: int, t_min_fraction: float = 1e-3) -> np.ndarray:
-    return np.geomspace(t_max * t_min_fraction, t_max, n)
+def simulate(cfg: dict, model, X0: np.ndarray, n_paths: int, record_steps, seed: int,
+             *keys: str | int, dt: float = 1.0, per_path: bool = False) -> np.ndarray:  # fmt: skip
+    """The states ``(len(record_steps), n_paths, …)`` of ``model`` from ``X0`` on the engine, in
+    the paper's seed blocks (``cfg["monte_carlo"]``), streams keyed ``(seed, paper, *keys,
+    block)``; a diverging path is an error naming the experiment (``keys[0]``), γ and Δ."""
+    paths = Paths(n_paths, **cfg["monte_carlo"])
+    run = engine.simulate(model, X0, paths, record_steps, seed, PAPER, *keys, dt=dt,
+                          per_path=per_path)  # fmt: skip
+    gamma = getattr(model, "gamma", getattr(getattr(model, "model", None), "gamma", None))
+    return run.require_converged(f"{PAPER}.{keys[0]}", f"γ = {gamma:.4g}, Δ = {dt:.3g}")
 
 
 def steps_for(times: np.ndarray, dt: float) -> np.ndarray:

@@ -9,15 +9,17 @@ from scipy import stats
 
 from sgdsde.experiments import ExperimentResult
 from sgdsde.experiments.least_squares.common import (
-    PAPER,
     log_slope,
     population,
+    simulate,
     steps_for,
     training,
     variants,
 )
 from sgdsde.least_squares import (
+    PopulationSDE,
     SymOperators,
+    TrainingSDE,
     c_prime,
     critical_gamma,
     em_moment_step_matrix,
@@ -27,13 +29,8 @@ from sgdsde.least_squares import (
     recursion_moments,
     risk_flow,
     sgd_moment_step_matrix,
-    simulate_population_sde,
-    simulate_training_sde,
 )
-from sgdsde.seeding import rng
 from sgdsde.stats import mean_with_se
-
-EXPERIMENT = f"{PAPER}.E1"
 
 
 def _sgd_rate(ops: SymOperators, gamma: float) -> float:
@@ -58,8 +55,17 @@ def _mc_case(problem, ops, gamma, kappa, e, key, name):
     T = e["horizon"] / rho2
     steps = steps_for(np.linspace(T / e["n_times"], T, e["n_times"]), dt)
     t = steps * dt
-    theta = simulate_training_sde(problem, gamma, kappa, np.zeros((N, problem.d)), dt, steps,
-                                  rng(e["seed"], PAPER, "E1", *key), EXPERIMENT)  # fmt: skip
+    theta = simulate(
+        e,
+        TrainingSDE(problem, gamma, kappa),
+        np.zeros(problem.d),
+        N,
+        steps,
+        e["seed"],
+        "E1",
+        *key,
+        dt=dt,
+    )
     eta = theta - theta_star
     sq = np.sum(eta**2, axis=2)
     est = [mean_with_se(s) for s in sq]
@@ -108,9 +114,18 @@ def _limit_check(problem, ops, gamma, kappa, e, name) -> float:
     (docs/least_squares.md#e1 (iv))."""
     dt = e["limit_dt_factor"] / problem.L_H
     steps = [round(e["limit_horizon"] / problem.mu / dt)]
-    theta = simulate_training_sde(problem, gamma, kappa, np.zeros((e["limit_paths"], problem.d)),
-                                  dt, steps, rng(e["seed"], PAPER, "E1", "limit", name),
-                                  EXPERIMENT)[-1]  # fmt: skip
+    theta = simulate(
+        e,
+        TrainingSDE(problem, gamma, kappa),
+        np.zeros(problem.d),
+        e["limit_paths"],
+        steps,
+        e["seed"],
+        "E1",
+        "limit",
+        name,
+        dt=dt,
+    )[-1]
     target = np.linalg.pinv(problem.X) @ problem.y
     return float(np.median(np.linalg.norm(theta - target, axis=1)) / np.linalg.norm(target))
 
@@ -118,7 +133,7 @@ def _limit_check(problem, ops, gamma, kappa, e, name) -> float:
 def run_E1(cfg: dict, seed: int) -> ExperimentResult:
     """Noiseless training SDE (O20: n < d; N5: noiseless labels): exact ρ_2 = −s(𝒜_γ), the bound
     (2 − γK_opt)μ, MC against the exact moments, kernel component, limit X⁺y, a.s. rate, SGD."""
-    e = {**cfg["E1"], "seed": seed}
+    e = {**cfg["E1"], "seed": seed, "monte_carlo": cfg["monte_carlo"]}
     tables, metrics, exact_rows = [], {}, []
     for name in e["datasets"]:
         problem = training(cfg, seed, name)
@@ -182,11 +197,10 @@ def run_E2(cfg: dict, seed: int) -> ExperimentResult:
                 for halvings in range(e["max_halvings"] + 1):
                     dt = e["dt_factor"] / lam1 / 2**halvings
                     steps = steps_for(np.array(e["times"]) / lam1, dt)
-                    eta0 = np.zeros((e["n_paths"], d))
-                    eta0[:, 0] = 1.0
-                    eta = simulate_population_sde(lam, 0.0, gamma, kappa, eta0, dt, steps,
-                                                  rng(seed, PAPER, "E2", name, v, gl, halvings),
-                                                  f"{PAPER}.E2")  # fmt: skip
+                    eta0 = np.zeros(d)
+                    eta0[0] = 1.0
+                    eta = simulate(cfg, PopulationSDE(lam, 0.0, gamma, kappa), eta0, e["n_paths"],
+                                   steps, seed, "E2", name, v, gl, halvings, dt=dt)  # fmt: skip
                     logs = np.log(np.linalg.norm(eta, axis=2))
                     ps = [stats.kstest(x, "norm", args=(q * t, np.sqrt(var * t))).pvalue
                           for t, x in zip(steps * dt, logs, strict=True)]  # fmt: skip
@@ -224,9 +238,18 @@ def risk_check(cfg, seed, name, sigma, r, label) -> float:
         eta0 = np.arange(1, len(lam) + 1) ** (-r["delta"] / 2)
         dt = r["dt"]
         steps = steps_for(r["times"], dt)
-        eta = simulate_population_sde(lam, sigma, gamma, kappa, np.tile(eta0, (r["n_paths"], 1)),
-                                      dt, steps, rng(seed, PAPER, label, "risk", v),
-                                      f"{PAPER}.{label}")  # fmt: skip
+        eta = simulate(
+            cfg,
+            PopulationSDE(lam, sigma, gamma, kappa),
+            eta0,
+            r["n_paths"],
+            steps,
+            seed,
+            label,
+            "risk",
+            v,
+            dt=dt,
+        )
         exact = 0.5 * risk_flow(lam, gamma, kappa, eta0**2, steps * dt, sigma) @ lam
         for x, ref in zip(eta, exact, strict=True):
             est = mean_with_se(0.5 * np.sum(lam * x**2, axis=1))

@@ -12,6 +12,7 @@ from sgdsde.experiments.least_squares.common import (
     PAPER,
     log_slope,
     population,
+    simulate,
     steps_for,
     training,
     variants,
@@ -19,9 +20,11 @@ from sgdsde.experiments.least_squares.common import (
 from sgdsde.experiments.least_squares.interpolation import risk_check
 from sgdsde.least_squares import (
     PearsonIV,
+    PopulationSDE,
     S_gamma,
     ScalarTraining,
     SymOperators,
+    TrainingSDE,
     c_prime,
     critical_gamma,
     em_moment_step_matrix,
@@ -32,7 +35,6 @@ from sgdsde.least_squares import (
     population_stationary,
     recursion_moments,
     risk_flow,
-    simulate_population_sde,
     stationary_second_moment,
 )
 from sgdsde.seeding import rng
@@ -59,13 +61,12 @@ def _scalar_w_case(problem, model, law, e, key, seed):
     steps = steps_for(t_grid[1:], dt)
     final = round(e["final_horizon"] / h / dt)
     start = key[-1]
-    stream = rng(seed, PAPER, "E3", *key)
     eta0 = (
-        law.sample(N, stream)
+        law.sample(N, rng(seed, PAPER, "E3", *key, "start"))
         if start == "stationary"
         else np.full(N, {"minus": -3, "plus": 3}[start] * s)
     )
-    eta = model.simulate(eta0, dt, [*steps, final], stream, f"{PAPER}.E3")
+    eta = simulate(e, model, eta0, N, [*steps, final], seed, "E3", *key, dt=dt, per_path=True)
     t = np.concatenate([[0.0], steps * dt])
     samples = [eta0, *eta[:-1]]
     w2 = np.array([wass.quantile_wasserstein(x, law.ppf, 2) for x in samples])
@@ -112,7 +113,7 @@ def run_E3(cfg: dict, seed: int) -> ExperimentResult:
             gamma = 2 * base.h / (base.A * (alpha - 1))
             model = ScalarTraining.from_problem(problem, gamma, kappa)
             law = PearsonIV(model)
-            ec = {**e, "kappa": kappa}
+            ec = {**e, "kappa": kappa, "monte_carlo": cfg["monte_carlo"]}
             floor_stream = rng(seed, PAPER, "E3", "floor", v, alpha)
 
             def exact_sample(i, st=floor_stream, law=law):
@@ -227,14 +228,14 @@ def run_E4(cfg: dict, seed: int) -> ExperimentResult:
             gamma = gl / lam1
             df, shape = isotropic_stationary_scale(lam1, sigma, gamma, d, kappa)
             s = np.sqrt(shape * df / (df - 2))
-            stream = rng(seed, PAPER, "E4", v, gl)
+            stream = rng(seed, PAPER, "E4", v, gl, "exact")
             N, cap, dt = e["n_paths"], e["emd_cap"], e["dt"]
             t_grid = np.linspace(0, e["horizon"] / lam1, e["n_times"])
             steps = steps_for(t_grid[1:], dt)
             eta0 = np.zeros((N, d))
             eta0[:, 0] = 3 * s
-            eta = simulate_population_sde(lam, sigma, gamma, kappa, eta0, dt, steps, stream,
-                                          f"{PAPER}.E4")  # fmt: skip
+            eta = simulate(cfg, PopulationSDE(lam, sigma, gamma, kappa), eta0, N, steps, seed,
+                           "E4", v, gl, dt=dt, per_path=True)  # fmt: skip
             ref = multivariate_t_sample(df, shape, d, N, stream)
 
             def ref_sample(i, df=df, shape=shape, stream=stream, N=N):
@@ -322,7 +323,7 @@ def run_E5(cfg: dict, seed: int) -> ExperimentResult:
         above = stationary_second_moment(ops, 1.1 * g2, kappa)
         metrics[f"{v}/min_eig_above_gamma2"] = float(np.linalg.eigvalsh(above).min())
         for frac in e["mc"]["gamma_fractions"]:
-            est, em = _time_average(problem, ops, frac * g2, kappa, e, seed, v)
+            est, em = _time_average(cfg, problem, ops, frac * g2, kappa, seed, v)
             mc_z.append(abs(est.mean - em) / est.se)
             mc_rows.append({"variant": v, "gamma_over_g2": frac, "gamma": frac * g2,
                             "mc_trM": est.mean, "mc_trM_se": est.se, "em_trM": em})  # fmt: skip
@@ -350,18 +351,16 @@ def run_E5(cfg: dict, seed: int) -> ExperimentResult:
     return ExperimentResult(tables, metrics)
 
 
-def _time_average(problem, ops, gamma, kappa, e, seed, v):
+def _time_average(cfg, problem, ops, gamma, kappa, seed, v):
     """MC tr M_∞: paths from θ̂, burn-in, then the time average of ‖θ − θ̂‖² every 1/μ; the
     SE is over paths (independent). Returns the estimate and EM's exact stationary tr M."""
-    from sgdsde.least_squares import simulate_training_sde
-
+    e = cfg["E5"]
     mc, mu = e["mc"], problem.mu
     dt = e["dt_factor"] / problem.L_H
     times = mc["burn_in"] / mu + np.arange(mc["n_averages"]) / mu
     steps = steps_for(times, dt)
-    theta0 = np.tile(problem.theta_hat, (mc["n_paths"], 1))
-    theta = simulate_training_sde(problem, gamma, kappa, theta0, dt, steps,
-                                  rng(seed, PAPER, "E5", v, gamma), f"{PAPER}.E5")  # fmt: skip
+    theta = simulate(cfg, TrainingSDE(problem, gamma, kappa), problem.theta_hat, mc["n_paths"],
+                     steps, seed, "E5", v, gamma, dt=dt)  # fmt: skip
     per_path = np.mean(np.sum((theta - problem.theta_hat) ** 2, axis=2), axis=0)
     em = np.trace(em_stationary_second_moment(ops, gamma, kappa, dt))
     return mean_with_se(per_path), float(em)

@@ -14,15 +14,20 @@ from sgdsde.experiments.least_squares.common import (
     load,
     loglog_slope,
     population,
+    simulate,
     steps_for,
     training,
     variants,
 )
 from sgdsde.least_squares import (
     PearsonIV,
+    PopulationSDE,
     S_gamma,
     ScalarTraining,
     SymOperators,
+    TimeAveraged,
+    TrainingSDE,
+    TrainingSGD,
     averaged_covariance,
     c_prime,
     critical_gamma,
@@ -41,9 +46,6 @@ from sgdsde.least_squares import (
     risk_flow,
     sgd_moment_step_matrix,
     sgd_stationary_second_moment,
-    simulate_population_sde,
-    simulate_training_sde,
-    simulate_training_sgd,
     stationary_second_moment,
 )
 from sgdsde.seeding import rng
@@ -80,9 +82,9 @@ def run_E6(cfg: dict, seed: int) -> ExperimentResult:
             model = ScalarTraining.from_problem(problem, gamma, kappa)
             law = PearsonIV(model)
             N, dt = e["n_paths"], e["dt_factor"] / model.h
-            stream = rng(seed, PAPER, "E6", v, alpha)
-            eta = model.simulate(np.zeros(N), dt, [round(e["horizon"] / model.h / dt)], stream,
-                                 f"{PAPER}.E6")[-1]  # fmt: skip
+            stream = rng(seed, PAPER, "E6", v, alpha, "exact")
+            eta = simulate(cfg, model, 0.0, N, [round(e["horizon"] / model.h / dt)], seed, "E6",
+                           v, alpha, dt=dt)[-1]  # fmt: skip
             ks = stats.kstest(eta, law.cdf).statistic
             ks_excess.append(ks - (1.63 / np.sqrt(N) + 0.002))
             exact = law.sample(N, stream)
@@ -109,7 +111,7 @@ def run_E6(cfg: dict, seed: int) -> ExperimentResult:
     metrics["hill_calibration_sanity_max_v0_low_alpha"] = max(low) if low else None
     metrics["hill_calibration_sanity_max"] = max(x for _, x, _, _ in sanity)
     metrics["hill_calibration_rel_bias_min"] = min(b for _, _, b, _ in sanity)
-    finite, moments = _finite_time_moments(problem, e, seed)
+    finite, moments = _finite_time_moments(cfg, problem, seed)
     metrics.update(finite)
     iso_rows, iso = _isotropic_tails(cfg, seed, e)
     metrics.update(iso)
@@ -118,9 +120,9 @@ def run_E6(cfg: dict, seed: int) -> ExperimentResult:
     return ExperimentResult(tables, metrics)
 
 
-def _finite_time_moments(problem, e, seed) -> dict:
+def _finite_time_moments(cfg, problem, seed) -> dict:
     """E6b: the triangular moment ODE from θ̂ + 1 at α = 3.3 (V0), and MC m_1, m_2."""
-    b = e["finite_time"]
+    b = cfg["E6"]["finite_time"]
     base = ScalarTraining.from_problem(problem, 1.0, 0)
     gamma = 2 * base.h / (base.A * (b["alpha"] - 1))
     model = ScalarTraining.from_problem(problem, gamma, 0)
@@ -143,8 +145,7 @@ def _finite_time_moments(problem, e, seed) -> dict:
     dt = b["dt_factor"] / model.h
     times = np.array(b["times"]) / model.h
     steps = steps_for(times, dt)
-    eta = model.simulate(np.ones(b["n_paths"]), dt, steps, rng(seed, PAPER, "E6", "moments"),
-                         f"{PAPER}.E6")  # fmt: skip
+    eta = simulate(cfg, model, 1.0, b["n_paths"], steps, seed, "E6", "moments", dt=dt)
     worst = 0.0
     for k, x in zip(steps, eta, strict=True):
         exact = expm(k * dt * G) @ m0
@@ -172,11 +173,11 @@ def _isotropic_tails(cfg, seed, e) -> tuple[list[dict], dict]:
             for alpha in c["alphas"]:
                 gamma = 2 / (lam1 * ((alpha - 2) * (1 + cp) + d + cp))
                 df, shape = isotropic_stationary_scale(lam1, sigma, gamma, d, kappa)
-                stream = rng(seed, PAPER, "E6", name, v, alpha)
+                stream = rng(seed, PAPER, "E6", name, v, alpha, "exact")
                 N, dt = c["n_paths"], c["dt_factor"] / lam1
-                eta = simulate_population_sde(lam, sigma, gamma, kappa, np.zeros((N, d)), dt,
-                                              [round(c["horizon"] / lam1 / dt)], stream,
-                                              f"{PAPER}.E6")[-1]  # fmt: skip
+                eta = simulate(cfg, PopulationSDE(lam, sigma, gamma, kappa), np.zeros(d), N,
+                               [round(c["horizon"] / lam1 / dt)], seed, "E6", name, v, alpha,
+                               dt=dt)[-1]  # fmt: skip
                 u = (1 + cp) * lam1 * np.sum(eta**2, axis=1) / sigma**2
                 ks = stats.kstest(u, stats.betaprime(d / 2, df / 2).cdf).statistic
                 ks_excess.append(ks - (1.63 / np.sqrt(N) + 0.002))
@@ -235,14 +236,12 @@ def run_E7(cfg: dict, seed: int) -> ExperimentResult:
     mc = e["mc"]
     dt = mc["dt_factor"] / problem.L_H
     burn, T = round(mc["burn_in"] / mu / dt), round(mc["horizon"] / mu / dt)
-    stream = rng(seed, PAPER, "E7", "mc")
-    theta = simulate_training_sde(problem, gamma, 0, np.tile(problem.theta_hat, (mc["n_paths"], 1)),
-                                  dt, [burn], stream, f"{PAPER}.E7")[-1]  # fmt: skip
-    total = np.zeros_like(theta)
-    for _ in range(T):
-        theta = simulate_training_sde(problem, gamma, 0, theta, dt, [1], stream, f"{PAPER}.E7")[-1]
-        total += theta
-    bar = total / T
+    sde = TrainingSDE(problem, gamma, 0)
+    theta = simulate(cfg, sde, problem.theta_hat, mc["n_paths"], [burn], seed, "E7", "burn_in",
+                     dt=dt)[-1]  # fmt: skip
+    start = np.stack([theta, np.zeros_like(theta)], axis=1)
+    bar = simulate(cfg, TimeAveraged(sde), start, mc["n_paths"], [T], seed, "E7", "average",
+                   dt=dt, per_path=True)[-1, :, 1] / (T * dt)  # fmt: skip
     est = mean_with_se(problem.loss(bar) - problem.L_star)
     formula = 0.5 * np.trace(H @ averaged_covariance(H, M_inf, T * dt))
     metrics["mc_averaged_z"] = abs(est.mean - formula) / est.se
@@ -327,10 +326,10 @@ def run_E9(cfg: dict, seed: int) -> ExperimentResult:
     base = ScalarTraining.from_problem(problem, 1.0, 0)
     gamma = 2 * base.h / (base.A * (e["tail_alpha"] - 1))
     mc = e["mc"]
-    stream = rng(seed, PAPER, "E9", "sgd")
-    theta = simulate_training_sgd(problem, gamma, np.tile(problem.theta_hat, (mc["n_paths"], 1)),
-                                  [round(mc["burn_in"] / problem.mu / gamma)], stream,
-                                  f"{PAPER}.E9")[-1]  # fmt: skip
+    stream = rng(seed, PAPER, "E9", "sde")
+    theta = simulate(cfg, TrainingSGD(problem, gamma), problem.theta_hat, mc["n_paths"],
+                     [round(mc["burn_in"] / problem.mu / gamma)], seed, "E9", "sgd",
+                     dt=gamma)[-1]  # fmt: skip
     eta = theta[:, 0] - problem.theta_hat[0]
     est = mean_with_se(eta**2)
     exact = np.trace(sgd_stationary_second_moment(ops, gamma))

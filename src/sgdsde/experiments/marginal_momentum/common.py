@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sgdsde.seeding import rng
+from sgdsde.engine import Paths
 
 PAPER = "marginal_momentum"
 BLOCK = 10_000
@@ -23,11 +23,6 @@ def one_minus_beta(cfg: dict, eta: float, alpha: float) -> float:
     return cfg["c0"] if alpha == 0 else cfg["c"] * eta**alpha
 
 
-def chunks(n: int, size: int):
-    """``(start, stop)`` of consecutive chunks of at most ``size`` paths."""
-    return [(s, min(s + size, n)) for s in range(0, n, size)]
-
-
 def json_records(table) -> list[dict]:
     """A table's rows as JSON-ready dicts for metrics.json (non-finite floats become None)."""
 
@@ -39,18 +34,7 @@ def json_records(table) -> list[dict]:
     return [{k: clean(v) for k, v in row.items()} for row in table.to_dict("records")]
 
 
-def path_chunks(seed: int, keys: tuple, n: int, chunk: int):
-    """Chunks of whole blocks of :data:`BLOCK` paths, each block its own stream
-    ``rng(seed, *keys, block)``: yields ``(start, stop, [(generator, size), …])``, so the random
-    numbers of a path do not depend on the chunk size (memory only)."""
-    blocks = chunks(n, BLOCK)
-    per = max(1, chunk // BLOCK)
-    for i in range(0, len(blocks), per):
-        group = blocks[i : i + per]
-        streams = [(rng(seed, *keys, i + j), b - a) for j, (a, b) in enumerate(group)]
-        yield group[0][0], group[-1][1], streams
-
-
-def normals(streams, *tail: int) -> np.ndarray:
-    """Standard normals of shape ``(paths of the chunk, *tail)`` from the chunk's streams."""
-    return np.concatenate([gen.standard_normal((size, *tail)) for gen, size in streams])
+def paths(n: int, chunk: int) -> Paths:
+    """``n`` paths in the engine's seed blocks of :data:`BLOCK`, about ``chunk`` paths in memory
+    at once: the random numbers of a path do not depend on ``chunk``."""
+    return Paths(n, BLOCK, max(1, chunk // BLOCK))

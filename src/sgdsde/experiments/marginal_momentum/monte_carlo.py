@@ -7,18 +7,21 @@ Every Monte-Carlo number carries its standard error; SGD and SGDM share their no
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from scipy.stats import wasserstein_distance
 
 from sgdsde.checks import require_finite
+from sgdsde.engine import simulate
 from sgdsde.experiments import ExperimentResult
 from sgdsde.experiments.marginal_momentum.common import (
     PAPER,
     eta_ladder,
     json_records,
-    normals,
-    path_chunks,
+    paths,
 )
 from sgdsde.momentum_forms import (
     averaged_lr,
@@ -46,10 +49,10 @@ def run_E0(cfg: dict, seed: int) -> ExperimentResult:
     c = cfg["E0"]
     eta, beta, sigma, mean_g, n = c["eta"], c["beta"], c["sigma"], c["c"], c["n_steps"]
     x_sgd, x_sgdm, steps = [], [], {k: [] for k in c["step_checkpoints"]}
-    for a, b, streams in path_chunks(seed, (PAPER, "E0"), c["n_paths"], c["chunk"]):
-        xs, xm, m = np.zeros(b - a), np.zeros(b - a), np.full(b - a, mean_g)
+    for chunk in paths(c["n_paths"], c["chunk"]).chunks(seed, PAPER, "E0"):
+        xs, xm, m = np.zeros(chunk.n), np.zeros(chunk.n), np.full(chunk.n, mean_g)
         for k in range(n):
-            g = mean_g + sigma * normals(streams)
+            g = mean_g + sigma * chunk.normals()
             xs = sgd_step(xs, eta, g)
             xm_next, m = sgdm_step(xm, m, eta, beta, g)
             if k in steps:
@@ -138,13 +141,13 @@ def run_E4b(cfg: dict, seed: int) -> ExperimentResult:
             K, sigma = round(c["T"] / eta), eta**-0.5
             ends = []
             keys = (PAPER, "E4b", round(1000 * alpha), j)
-            for a, b, streams in path_chunks(seed, keys, c["n_paths"], c["chunk"]):
+            for chunk in paths(c["n_paths"], c["chunk"]).chunks(seed, *keys):
                 # SGDM (x) and SGD (y) as one form-(3) array: β = (β, 0), shared ξ
-                X = np.tile(np.array(c["x0"], dtype=float), (2, b - a, 1))
+                X = np.tile(np.array(c["x0"], dtype=float), (2, chunk.n, 1))
                 M = problem.gradient(X)
                 betas = np.array([beta, 0.0])[:, None, None]
                 for _ in range(K):
-                    g = problem.sample_gradient(X, sigma, normals(streams, 2))
+                    g = problem.sample_gradient(X, sigma, chunk.normals(2))
                     X, M = sgdm_step(X, M, eta, betas, g)
                 ends.append(require_finite(X, "marginal_momentum.E4b", f"α={alpha:g}, η={eta:g}"))
             x, y = np.concatenate(ends, axis=1)
@@ -183,19 +186,32 @@ def toy_label_noise_limit(D0: float, sigma_label: float, lam_sq_integral) -> np.
     return D0 * np.exp(-(sigma_label**2) * np.asarray(lam_sq_integral))
 
 
-def toy_slow_sde(D0, sigma_label, sigma_iso, schedule, T, dt, n_paths, gen, checkpoints):
-    """Euler–Maruyama on (T5): ``dD = −σ_L² λ_t² D dt + 2σ_I λ_t (D² + 4)^{1/4} dW``; the
-    samples of D at each checkpoint time."""
-    D, t, out = np.full(n_paths, float(D0)), 0.0, {}
-    marks = {round(tc / dt): tc for tc in checkpoints}
-    for k in range(1, round(T / dt) + 1):
-        lam = schedule(t)
-        dW = np.sqrt(dt) * gen.standard_normal(n_paths)
-        D = D - sigma_label**2 * lam**2 * D * dt + 2 * sigma_iso * lam * (D**2 + 4) ** 0.25 * dW
-        t = k * dt
-        if k in marks:
-            out[marks[k]] = D.copy()
-    return out
+@dataclass(frozen=True)
+class ToySlowSDE:
+    """The slow SDE (T5) of ``D = u² − v²`` (docs/marginal_momentum.md#e5), in the engine's
+    protocol: ``dD = −σ_L² λ_t² D dt + 2σ_I λ_t (D² + 4)^{1/4} dW``, state ``(n, 1)``. Theorem
+    5.5 is a limit (η → 0) with no rate, so no weak order is claimed for it."""
+
+    sigma_label: float
+    sigma_iso: float
+    schedule: Callable[[float], float]
+    noise_shape = (1,)
+    weak_order = None
+
+    def drift(self, t: float, D: np.ndarray) -> np.ndarray:
+        return -(self.sigma_label**2) * self.schedule(t) ** 2 * D
+
+    def diffusion(self, t: float, D: np.ndarray, dW: np.ndarray) -> np.ndarray:
+        return 2 * self.sigma_iso * self.schedule(t) * (D * D + 4) ** 0.25 * dW
+
+
+def toy_slow_sde(D0, sde: ToySlowSDE, dt, n_paths, seed, keys, checkpoints) -> dict:
+    """Euler–Maruyama samples of (T5) from ``D0``: ``{t: samples of D(t)}`` at the checkpoints."""
+    steps = {round(t / dt): t for t in checkpoints}
+    run = simulate(sde, np.array([float(D0)]), paths(n_paths, n_paths), sorted(steps), seed,
+                   *keys, dt=dt)  # fmt: skip
+    states = run.require_converged(".".join(map(str, keys[:2])), f"dt = {dt:g}")
+    return {steps[k]: states[r, :, 0] for r, k in enumerate(run.record_steps)}
 
 
 def _schedule(spec: dict | None):
@@ -231,23 +247,26 @@ def _toy_algorithms(eta: float, beta_fixed: float, K: int, lam) -> dict:
     }
 
 
-def _simulate_toy(toy, x0, algorithms, K, n_paths, checkpoints_k, gen):
-    """All algorithms at once, form (3) vectorised over ``(algorithm, path)``, sharing noise.
-    Returns ``{k: D samples (n_alg, n_paths)}`` and ``{k: E|uv − 1|}``."""
+def _simulate_toy(toy, x0, algorithms, K, n_paths, checkpoints_k, seed, keys):
+    """All algorithms at once, form (3) vectorised over ``(algorithm, path)``, sharing noise,
+    in the engine's seed blocks. Returns ``{k: D samples (n_alg, n_paths)}`` and
+    ``{k: E|uv − 1|}``."""
     names = list(algorithms)
     eta = np.stack([algorithms[a][0] for a in names], axis=1)[:, :, None, None]
     beta = np.stack([algorithms[a][1] for a in names], axis=1)[:, :, None, None]
-    x = np.broadcast_to(np.asarray(x0, dtype=float), (len(names), n_paths, 2)).copy()
-    m = np.zeros_like(x)
-    D, dist = {}, {}
-    for k in range(K):
-        g = toy.sample_gradient(x, gen.standard_normal((n_paths, 3)))
-        x, m = sgdm_step(x, m, eta[k], beta[k], g)
-        if k + 1 in checkpoints_k:
-            require_finite(x, "marginal_momentum.E5", f"η = {eta[0, 0, 0, 0]:g}, k = {k + 1}")
-            D[k + 1] = toy.invariant(x)
-            dist[k + 1] = np.abs(x[..., 0] * x[..., 1] - 1).mean(axis=1)
-    return names, D, dist
+    D, dist = {k: [] for k in checkpoints_k}, {k: [] for k in checkpoints_k}
+    for chunk in paths(n_paths, n_paths).chunks(seed, *keys):
+        x = np.broadcast_to(np.asarray(x0, dtype=float), (len(names), chunk.n, 2)).copy()
+        m = np.zeros_like(x)
+        for k in range(K):
+            g = toy.sample_gradient(x, chunk.normals(3))
+            x, m = sgdm_step(x, m, eta[k], beta[k], g)
+            if k + 1 in checkpoints_k:
+                require_finite(x, "marginal_momentum.E5", f"η = {eta[0, 0, 0, 0]:g}, k = {k + 1}")
+                D[k + 1].append(toy.invariant(x))
+                dist[k + 1].append(np.abs(x[..., 0] * x[..., 1] - 1))
+    D = {k: np.concatenate(v, axis=1) for k, v in D.items()}
+    return names, D, {k: np.concatenate(v, axis=1).mean(axis=1) for k, v in dist.items()}
 
 
 def run_E5(cfg: dict, seed: int) -> ExperimentResult:
@@ -265,13 +284,11 @@ def run_E5(cfg: dict, seed: int) -> ExperimentResult:
         if spec["sigma_iso"] > 0:
             ref = toy_slow_sde(
                 D0,
-                c["sigma_label"],
-                spec["sigma_iso"],
-                lam,
-                max(c["checkpoints"]),
+                ToySlowSDE(c["sigma_label"], spec["sigma_iso"], lam),
                 c["reference"]["dt"],
                 c["reference"]["n_paths"],
-                rng(seed, PAPER, "E5", case, "reference"),
+                seed,
+                (PAPER, "E5", case, "reference"),
                 c["checkpoints"],
             )
         for j, eta in enumerate(eta_ladder(spec.get("eta0", c["eta0"]), spec["j_max"])):
@@ -285,7 +302,8 @@ def run_E5(cfg: dict, seed: int) -> ExperimentResult:
                 K,
                 spec["n_paths"],
                 set(ks.values()),
-                rng(seed, PAPER, "E5", case, j),
+                seed,
+                (PAPER, "E5", case, j),
             )
             for t, k in ks.items():
                 if ref is None:
@@ -409,14 +427,15 @@ def run_E6(cfg: dict, seed: int) -> ExperimentResult:
     cov_g = np.cov(per_sample.T, ddof=0) / B * (n - B) / (n - 1)  # without replacement
     rows = []
     for ell in c["moment_ells"]:
-        draws = []
+
+        def svag_draws(gen, size, ell=ell):
+            g1 = _minibatch_gradients(per_sample, B, size, gen)
+            g2 = _minibatch_gradients(per_sample, B, size, gen)
+            return svag_combine(g1, g2, ell)
+
         keys = (PAPER, "E6", "draws", str(ell))
-        for _, _, streams in path_chunks(seed, keys, c["n_draws"], c["chunk"]):
-            for gen, size in streams:
-                g1 = _minibatch_gradients(per_sample, B, size, gen)
-                g2 = _minibatch_gradients(per_sample, B, size, gen)
-                draws.append(svag_combine(g1, g2, ell))
-        draws = np.concatenate(draws)
+        chunks = paths(c["n_draws"], c["chunk"]).chunks(seed, *keys)
+        draws = np.concatenate([chunk.draw(svag_draws) for chunk in chunks])
         se = float(np.sqrt(np.trace(np.cov(draws.T)) / len(draws)))
         mean_err = float(np.linalg.norm(draws.mean(axis=0) - grad))
         cov_err = float(np.linalg.norm(np.cov(draws.T) - ell * cov_g) / np.linalg.norm(ell * cov_g))
