@@ -120,6 +120,23 @@ def variance_with_se(x: np.ndarray) -> Estimate:
     return variance_combination([x], [1.0])
 
 
+def jackknife_se(leave_one_out: np.ndarray) -> float:
+    """Delete-a-group jackknife standard error ``√((G−1)/G Σ_g (θ_(g) − θ̄)²)`` from the G
+    estimates that each leave one group of paths out (for statistics with no closed-form SE,
+    such as a rate fitted to a Wasserstein curve)."""
+    theta = np.asarray(leave_one_out, dtype=float)
+    G = len(theta)
+    return float(np.sqrt((G - 1) / G * np.sum((theta - theta.mean()) ** 2)))
+
+
+def bonferroni_z(m: int, level: float = 0.05) -> float:
+    """The two-sided bound ``z* = Φ⁻¹(1 − level/(2m))`` that m z-scores stay under together with
+    probability ≥ 1 − level when each is N(0, 1) (Bonferroni; any dependence between them)."""
+    if m < 1:
+        raise ValueError(f"a family of comparisons needs m ≥ 1, got {m}")
+    return float(ndtri(1 - level / (2 * m)))
+
+
 def resolved(estimates: list[Estimate], ratio: float = 4.0) -> np.ndarray:
     """Which Monte-Carlo errors are resolved: ``SE ≤ |estimate|/ratio`` (the specs' rule for
     claiming a rate from Monte Carlo is ``SE ≤ bias/4``)."""

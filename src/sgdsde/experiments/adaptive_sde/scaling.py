@@ -20,6 +20,7 @@ import pandas as pd
 
 from sgdsde.adaptive import RMSprop, evaluate_test_functions, standard_rmsprop_step
 from sgdsde.checks import require_finite
+from sgdsde.engine import Paths
 from sgdsde.experiments import ExperimentResult
 from sgdsde.experiments.adaptive_sde.common import PAPER, build_problem, initial_state, ladder
 from sgdsde.seeding import rng
@@ -43,14 +44,18 @@ def srsr_identity_deviation(problem, c: float, eps: float, tau: float, X0, n_ste
     return float(max(dev_theta, dev_v))
 
 
-def _paired_chains(step_coarse, step_fine, X0c, X0f, n_coarse, n_paths, d, gen):
-    """Run a coarse chain (``n_coarse`` steps) and a fine one (twice as many) on coupled noise."""
-    Xc, Xf = np.repeat(X0c, n_paths, axis=0), np.repeat(X0f, n_paths, axis=0)
-    for n in range(n_coarse):
-        z1, z2 = gen.standard_normal((n_paths, d)), gen.standard_normal((n_paths, d))
-        Xf = step_fine(step_fine(Xf, 2 * n, z1), 2 * n + 1, z2)
-        Xc = step_coarse(Xc, n, (z1 + z2) / np.sqrt(2))
-    return Xc, Xf
+def _paired_chains(step_coarse, step_fine, X0c, X0f, n_coarse, n_paths, d, seed, *keys):
+    """Run a coarse chain (``n_coarse`` steps) and a fine one (twice as many) on coupled noise,
+    in the engine's seed blocks: the coarse step's normal is ``(z1 + z2)/√2`` of the fine two."""
+    ends = []
+    for chunk in Paths(n_paths).chunks(seed, *keys):
+        Xc, Xf = np.repeat(X0c, chunk.n, axis=0), np.repeat(X0f, chunk.n, axis=0)
+        for n in range(n_coarse):
+            z1, z2 = chunk.normals(d), chunk.normals(d)
+            Xf = step_fine(step_fine(Xf, 2 * n, z1), 2 * n + 1, z2)
+            Xc = step_coarse(Xc, n, (z1 + z2) / np.sqrt(2))
+        ends.append((Xc, Xf))
+    return np.concatenate([c for c, _ in ends]), np.concatenate([f for _, f in ends])
 
 
 def run_E9(cfg: dict, seed: int) -> ExperimentResult:
@@ -66,12 +71,12 @@ def run_E9(cfg: dict, seed: int) -> ExperimentResult:
         disc = RMSprop(problem, c["c"], c["eps"], regime)
         variances, diffs = [], []
         for i, tau in zip(idx, taus, strict=True):
-            gen = rng(seed, PAPER, "E9", regime, int(i))
             coarse = lambda X, n, z, tau=tau, disc=disc: disc.step(X, n, problem.noise(z), tau)  # noqa: E731
             fine = lambda X, n, z, tau=tau, disc=disc: disc.step(  # noqa: E731
                 X, n, problem.noise(z), tau / 2
             )
-            Xc, Xf = _paired_chains(coarse, fine, X0, X0, round(T / tau), c["n_paths"], d, gen)
+            Xc, Xf = _paired_chains(coarse, fine, X0, X0, round(T / tau), c["n_paths"], d, seed,
+                                    PAPER, "E9", regime, int(i))  # fmt: skip
             require_finite(Xf, f"{PAPER}.E9", f"τ={tau:g} ({regime})")
             var = variance_with_se(Xc[:, 0, 0])
             diff = mean_with_se(
@@ -97,7 +102,6 @@ def run_E9(cfg: dict, seed: int) -> ExperimentResult:
     kappas = np.array(c["srsr"]["kappas"], dtype=float)
     diffs = []
     for kappa in kappas[1:]:
-        gen = rng(seed, PAPER, "E9", "S2", int(kappa))
 
         def standard(kappa_):
             eta = np.sqrt(kappa_ * eta0_sq)
@@ -114,7 +118,8 @@ def run_E9(cfg: dict, seed: int) -> ExperimentResult:
         step_f, _ = standard(kappa / 2)
         Xs_c, Xs_f = X0.copy(), X0.copy()  # the same v0 = ηV0² in the code parametrisation
         Xs_c[:, 1], Xs_f[:, 1] = X0[:, 1] / tau_c, X0[:, 1] / (tau_c / 2)
-        Xc, Xf = _paired_chains(step_c, step_f, Xs_c, Xs_f, round(T / tau_c), c["n_paths"], d, gen)
+        Xc, Xf = _paired_chains(step_c, step_f, Xs_c, Xs_f, round(T / tau_c), c["n_paths"], d,
+                                seed, PAPER, "E9", "S2", int(kappa))  # fmt: skip
         diff = mean_with_se(
             evaluate_test_functions(Xc)["theta_sq"] - evaluate_test_functions(Xf)["theta_sq"]
         )

@@ -14,11 +14,11 @@ import numpy as np
 import pandas as pd
 from scipy.special import j1
 
+from sgdsde.engine import Paths
 from sgdsde.experiments import ExperimentResult
 from sgdsde.experiments.momentum_approx.common import PAPER
 from sgdsde.optimizers import heavy_ball_step, nesterov_step
 from sgdsde.problems import DiagonalQuadratic
-from sgdsde.seeding import rng
 from sgdsde.stats import fit_loglog_slope
 
 
@@ -98,14 +98,17 @@ def _stochastic_addendum(problem, x0, s, c, seed):
     ``η/(1 − ζ_k) = η(k+2)/3`` grow, so its noise-driven gap grows like k instead of levelling."""
     a = c["stochastic"]
     K, n = c["iterations"], a["n_paths"]
-    normals = rng(seed, PAPER, "E4", "noise").standard_normal((K, n, problem.dim))
+    paths = Paths(n)  # each pass over the chunks draws the same normals: σ and 2σ share them
     late = np.arange(K + 1) >= K // 2
     shown = np.unique(np.geomspace(1, K, 300).astype(int))
     rows, metrics = [], {}
     for m in ("gd", "hb"):
         levels = []
         for sigma in (a["sigma"], 2 * a["sigma"]):
-            mean_gap = _run(m, problem, np.tile(x0, (n, 1)), s, K, sigma * normals).mean(axis=0)
+            gaps = [_run(m, problem, np.tile(x0, (chunk.n, 1)), s, K,
+                         sigma * chunk.normals(problem.dim, lead=(K,)))
+                    for chunk in paths.chunks(seed, PAPER, "E4", "noise")]  # fmt: skip
+            mean_gap = np.concatenate(gaps).mean(axis=0)
             levels.append(mean_gap[late].mean())
             if sigma == a["sigma"]:
                 k_late = np.unique(np.geomspace(K // 10, K, 60).astype(int))
