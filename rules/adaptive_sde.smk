@@ -5,7 +5,7 @@
 
 rule adaptive_sde_experiment:
     input:
-        code=library_sources(),
+        code=experiment_code("adaptive_sde"),
     output:
         table="results/adaptive_sde/{experiment}/table.parquet",
         metrics="results/adaptive_sde/{experiment}/metrics.json",

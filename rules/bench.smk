@@ -8,7 +8,7 @@ rule bench:
         code=library_sources() + library_sources("bench") + library_sources("figures"),
     output:
         csv=report(expand("results/benchmarks/{name}.csv",
-                          name=["engine", "peers", "variance_reduction", "walltime"]),
+                          name=["engine", "peers", "variance_reduction", "walltime", "targets"]),
                    caption="../report/bench.rst", category="benchmarks"),  # fmt: skip
         figure=report("results/benchmarks/bench.png", caption="../report/bench.rst",
                       category="benchmarks"),  # fmt: skip

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from sgdsde.claims import PAPERS, summary
 from sgdsde.config import check_config
+from sgdsde.dependencies import command_sources, experiment_sources
 from sgdsde.experiments import FIGURE_COUNT
 from sgdsde.experiments.adaptive_sde.common import resolve_problems
 
@@ -171,13 +172,30 @@ PREVIOUS_LEDGER = "results/.previous-ledger"
 
 
 # Library code is a rule input, so editing it reruns what it computes (Snakemake itself only
-# tracks rule code, params and inputs). Presentation modules are inputs of the rules that
-# present; everything else is an input of every experiment.
+# tracks rule code, params and inputs). An experiment's inputs follow its imports
+# (experiment_code); presentation modules are inputs of the rules that present.
 PRESENTATION = {
     "plotting.py": "figures", "notebooks.py": "figures", "claims.py": "claims",
     "latex.py": "latex", "provenance.py": "provenance", "tables.py": "tables",
     "document_latex.py": "document",
 }  # fmt: skip
+
+
+def _relative(paths):
+    return [str(path.relative_to(workflow.basedir)) for path in paths]
+
+
+def experiment_code(paper, label="{experiment}"):
+    """Input function: the library files that ``<paper>.<label>`` imports (sgdsde.dependencies),
+    so that an edit reruns exactly the experiments that use the edited module."""
+    root = Path(workflow.basedir) / "src" / "sgdsde"
+    return lambda wildcards: _relative(experiment_sources(paper, label.format(**wildcards), root))
+
+
+def dataset_code(paper):
+    """The library files of ``python -m sgdsde data <paper>.<name>``."""
+    root = Path(workflow.basedir) / "src" / "sgdsde"
+    return _relative(command_sources(paper, root / "experiments" / paper / "common.py", root))
 
 
 def library_sources(role="compute"):

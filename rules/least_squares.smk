@@ -4,7 +4,7 @@
 
 rule least_squares_data:
     input:
-        code=library_sources(),
+        code=dataset_code("least_squares"),
     output:
         data="results/least_squares/data/{dataset}.npz",
     params:
@@ -26,7 +26,7 @@ rule least_squares_data:
 
 rule least_squares_experiment:
     input:
-        code=library_sources(),
+        code=experiment_code("least_squares"),
         data=least_squares_data_inputs,
     output:
         table="results/least_squares/{experiment}/table.parquet",

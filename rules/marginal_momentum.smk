@@ -8,7 +8,7 @@
 
 rule marginal_momentum_experiment:
     input:
-        code=library_sources(),
+        code=experiment_code("marginal_momentum"),
     output:
         table="results/marginal_momentum/{experiment}/table.parquet",
         metrics="results/marginal_momentum/{experiment}/metrics.json",
@@ -54,7 +54,7 @@ use rule marginal_momentum_experiment as marginal_momentum_E5 with:
 
 rule marginal_momentum_analogue_run:
     input:
-        code=library_sources(),
+        code=experiment_code("marginal_momentum", "{analogue}_run"),
     output:
         table="results/marginal_momentum/{analogue}_runs/{run}/table.parquet",
         metrics="results/marginal_momentum/{analogue}_runs/{run}/metrics.json",
@@ -90,7 +90,7 @@ use rule marginal_momentum_analogue_run as marginal_momentum_E9_run with:
 rule marginal_momentum_analogue:
     input:
         runs=marginal_momentum_run_tables,
-        code=library_sources(),
+        code=experiment_code("marginal_momentum", "{analogue}"),
     output:
         table="results/marginal_momentum/{analogue}/table.parquet",
         summary="results/marginal_momentum/{analogue}/summary.parquet",

@@ -4,7 +4,7 @@
 
 rule momentum_approx_experiment:
     input:
-        code=library_sources(),
+        code=experiment_code("momentum_approx"),
     output:
         table="results/momentum_approx/{experiment}/table.parquet",
         metrics="results/momentum_approx/{experiment}/metrics.json",
@@ -59,7 +59,7 @@ use rule momentum_approx_experiment as momentum_approx_E4 with:
 
 rule momentum_approx_E1:
     input:
-        code=library_sources(),
+        code=experiment_code("momentum_approx", "E1"),
     output:
         table="results/momentum_approx/E1/{config}/table.parquet",
         metrics="results/momentum_approx/E1/{config}/metrics.json",

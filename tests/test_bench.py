@@ -106,17 +106,17 @@ def _fake_benchmarks(directory, seconds):
     for i, s in enumerate(seconds):
         path = directory / "paper" / f"job{i}.tsv"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(f"s\th:m:s\n{s}\t0:00:0{s}\n")
+        path.write_text(f"s\th:m:s\tcpu_time\n{s}\t0:00:0{s}\t{s / 2}\n")
         os.utime(path, (now + 10 * i, now + 10 * i))
     own = directory / "bench" / "bench.tsv"  # the suite's own timing is left out
     own.parent.mkdir()
-    own.write_text("s\th:m:s\n999\t0:16:39\n")
+    own.write_text("s\th:m:s\tcpu_time\n999\t0:16:39\t999\n")
 
 
 def test_walltime_sums_jobs_and_spans_first_start_to_last_end(tmp_path):
     _fake_benchmarks(tmp_path, [2.0, 3.0, 5.0])
     row = bench.bench_walltime({"quick": tmp_path}).iloc[0]
-    assert row["jobs"] == 3 and row["job_seconds"] == 10.0
+    assert row["jobs"] == 3 and row["job_seconds"] == 10.0 and row["cpu_seconds"] == 5.0
     assert row["span_seconds"] == pytest.approx(20 + 2.0)  # job0 starts 2 s before its end
     assert row["slowest_job"] == "job2"
     with pytest.raises(FileNotFoundError, match="no benchmark TSVs"):
@@ -134,6 +134,16 @@ def test_suite_writes_its_tables_and_figure(tmp_path):
         assert len(table) and "load" in table.columns and (table["size"] == "toy").all()
     assert (tmp_path / "out" / "bench.png").stat().st_size > 30_000
     assert (tmp_path / "out" / "bench.pdf").stat().st_size > 10_000
+    targets = pd.read_csv(tmp_path / "out" / "targets.csv")
+    assert "walltime.cpu_seconds run=quick" in set(targets["target"])
+
+
+def test_a_missed_target_says_by_how_much():
+    tables = {"walltime": pd.DataFrame({"run": ["quick", "default"], "cpu_seconds": [60.0, 900.0]})}
+    t = bench.bench_targets(tables).set_index("target")
+    assert t.loc["walltime.cpu_seconds run=quick", "met"]
+    row = t.loc["walltime.cpu_seconds run=default"]
+    assert not row["met"] and row["missed_by_factor"] == pytest.approx(1.5)
 
 
 def test_timed_runs_alternate_so_a_passing_load_slows_both_alike():

@@ -11,16 +11,16 @@ from sgdsde.observables import SquaredNorm, canonical_test_functions
 from sgdsde.oracles import GaussianOracle
 from sgdsde.problems import Quartic
 from sgdsde.schedules import Schedule
-from sgdsde.sde import APPROXIMATIONS, HeavyBallRegimeB
+from sgdsde.sde import APPROXIMATIONS, HeavyBallRegimeB, coupled_models
 from sgdsde.stats import fit_loglog_slope, weak_error
 
 G = canonical_test_functions(2)
-SDES = [APPROXIMATIONS[a] for a in ("ode", "sde1", "sde2")]
+SDES = ("ode", "sde1", "sde2")
 
 
 def _run(model, h, n_paths=2048, blocks_per_chunk=2, keys=("test",), **kw):
     mc = MonteCarlo(n_paths=n_paths, paths_per_block=256, blocks_per_chunk=blocks_per_chunk, **kw)
-    return coupled_simulation(model, h, 2.0, SDES, G, mc, 7, *keys)
+    return coupled_simulation(*coupled_models(model, h, SDES), 2.0, G, mc, 7, *keys)
 
 
 def test_results_do_not_depend_on_the_chunking(cfg_b):
@@ -42,11 +42,11 @@ def test_estimates_match_the_exact_weak_errors(cfg_b):
     sample = _run(cfg_b, h, n_paths=4096)
     disc = discrete_moments(cfg_b, h, 2.0)
     for a in SDES:
-        cont = continuous_moments(cfg_b, h, 2.0, a)
+        cont = continuous_moments(cfg_b, h, 2.0, APPROXIMATIONS[a])
         for name, g in G.items():
             exact = disc.expectation(g, 2)[-1] - cont.expectation(g, 2)[-1]
-            est = weak_error(sample.discrete[name], sample.reference(a.name, name), coupled=True)
-            assert abs(est.mean - exact) <= 4 * est.se + 0.01 * abs(exact), (a.name, name)
+            est = weak_error(sample.discrete[name], sample.reference(a, name), coupled=True)
+            assert abs(est.mean - exact) <= 4 * est.se + 0.01 * abs(exact), (a, name)
 
 
 def test_coupling_reduces_the_standard_error_like_h_to_the_1_5(cfg_b):
@@ -72,7 +72,8 @@ def test_diverging_paths_are_flagged_and_never_averaged():
                              Schedule("constant", 2.0), np.array([32.0]), np.zeros(1))  # fmt: skip
     mc = MonteCarlo(n_paths=256, paths_per_block=128, fine_steps=4)
     with np.errstate(all="raise"):  # no overflow or NaN escapes the engine
-        sample = coupled_simulation(model, 0.25, 2.0, SDES[1:2], {"x2": SquaredNorm(1)}, mc, 1, "d")
+        optimiser, sdes = coupled_models(model, 0.25, ["sde1"])
+        sample = coupled_simulation(optimiser, sdes, 2.0, {"x2": SquaredNorm(1)}, mc, 1, "d")
     assert sample.n_diverged == 256
     assert np.all(np.isfinite(sample.discrete["x2"]))
     cfg = {"n_paths": 256, "paths_per_block": 128, "fine_steps": 4, "blocks_per_chunk": 1}

@@ -22,9 +22,9 @@ from sgdsde.nets import (
     resnet_cifar,
     step_schedule,
     svag_loss,
-    torch_setup,
     train,
 )
+from sgdsde.torch_runtime import torch_setup
 
 
 def test_torch_setup_uses_one_thread():

@@ -42,7 +42,7 @@ from sgdsde.observables import SquaredNorm
 from sgdsde.oracles import GaussianOracle
 from sgdsde.problems import Quadratic
 from sgdsde.schedules import Schedule
-from sgdsde.sde import APPROXIMATIONS, Continuous, HeavyBallRegimeB
+from sgdsde.sde import APPROXIMATIONS, Continuous, HeavyBallRegimeB, coupled_models
 from sgdsde.seeding import rng
 from sgdsde.stats import mean_with_se, weak_error
 
@@ -172,8 +172,8 @@ def _heavy_ball_coupled(d: int, n_paths: int, n_steps: int) -> np.ndarray:
     mc = MonteCarlo(n_paths, fine_steps=2, paths_per_block=min(n_paths, 1024),
                     blocks_per_chunk=64)  # fmt: skip
     observables = {"x1": lambda x: x[:, 0]}
-    sample = coupled_simulation(heavy_ball_b(d), 2.0 / n_steps, 1.0, [APPROXIMATIONS["sde1"]],
-                                observables, mc, SEED, "bench", "coupled", d)  # fmt: skip
+    optimiser, sdes = coupled_models(heavy_ball_b(d), 2.0 / n_steps, ["sde1"])
+    sample = coupled_simulation(optimiser, sdes, 1.0, observables, mc, SEED, "bench", "coupled", d)
     return sample.discrete["x1"]
 
 
@@ -336,8 +336,9 @@ def bench_variance_reduction(size: dict, k: int = 6, T: float = 1.0) -> pd.DataF
     CFG-B's schedules in d = 2, with and without the coupling (pilot of ``vr_paths`` paths)."""
     h, g = 2.0**-k, SquaredNorm(2)
     mc = MonteCarlo(size["vr_paths"], fine_steps=8, paths_per_block=1024, blocks_per_chunk=16)
-    sample = coupled_simulation(heavy_ball_b(2), h, T, [APPROXIMATIONS["sde2"]], {"g1": g}, mc,
-                                SEED, "bench", "variance_reduction", k)  # fmt: skip
+    optimiser, sdes = coupled_models(heavy_ball_b(2), h, ["sde2"])
+    sample = coupled_simulation(optimiser, sdes, T, {"g1": g}, mc, SEED, "bench",
+                                "variance_reduction", k)  # fmt: skip
     discrete, reference = sample.discrete["g1"], sample.reference("sde2", "g1")
     half = len(discrete) // 2  # independent samples: discrete and SDE from disjoint paths
     rows = []
@@ -366,12 +367,50 @@ def bench_walltime(runs: dict[str, Path]) -> pd.DataFrame:
         files = sorted(p for p in Path(directory).rglob("*.tsv") if p.parent.name != "bench")
         if not files:
             raise FileNotFoundError(f"bench: no benchmark TSVs under {directory} ({label})")
-        seconds = np.array([pd.read_csv(p, sep="\t")["s"].iloc[-1] for p in files])
+        last = [pd.read_csv(p, sep="\t").iloc[-1] for p in files]
+        seconds = np.array([row["s"] for row in last])
         ends = np.array([p.stat().st_mtime for p in files])
         rows.append({"run": label, "jobs": len(files), "job_seconds": seconds.sum(),
+                     "cpu_seconds": float(sum(row["cpu_time"] for row in last)),
                      "span_seconds": ends.max() - (ends - seconds).min(),
                      "slowest_job": files[int(seconds.argmax())].stem,
                      "slowest_job_seconds": seconds.max(), "load": load()})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+# ---- targets
+
+
+TARGETS = (
+    ("engine", "ratio", {"case": "heavy_ball_sde1", "d": 10}, ">=", 0.8),
+    ("engine", "ratio", {"case": "rmsprop_sde1", "d": 10}, ">=", 0.8),
+    ("engine", "ratio", {"case": "heavy_ball_coupled", "d": 10}, ">=", 0.5),
+    ("peers", "speedup_of_sgdsde", {"solver": "torchsde", "d": 1}, ">=", 10.0),
+    ("peers", "speedup_of_sgdsde", {"solver": "torchsde", "d": 10}, ">=", 10.0),
+    ("peers", "speedup_of_sgdsde", {"solver": "torchsde", "d": 100}, ">=", 10.0),
+    ("walltime", "cpu_seconds", {"run": "default"}, "<=", 600.0),
+    ("walltime", "cpu_seconds", {"run": "quick"}, "<=", 120.0),
+)
+"""(table, column, row selection, comparison, goal) of each speed target of the engine."""
+
+
+def bench_targets(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Each target that the measured tables can decide: the value, the goal, whether it is met
+    and by what factor it is missed (``goal/value`` for a floor, ``value/goal`` for a ceiling)."""
+    rows = []
+    for table, column, where, comparison, goal in TARGETS:
+        if table not in tables:
+            continue
+        t = tables[table]
+        selected = t[np.logical_and.reduce([t[k] == v for k, v in where.items()])]
+        if selected.empty:
+            continue
+        value = float(selected[column].iloc[0])
+        met = value >= goal if comparison == ">=" else value <= goal
+        factor = goal / value if comparison == ">=" else value / goal
+        name = f"{table}.{column} " + " ".join(f"{k}={v}" for k, v in where.items())
+        rows.append({"target": name, "value": value, "comparison": comparison, "goal": goal,
+                     "met": met, "missed_by_factor": 1.0 if met else factor})  # fmt: skip
     return pd.DataFrame(rows)
 
 
@@ -379,18 +418,21 @@ def bench_walltime(runs: dict[str, Path]) -> pd.DataFrame:
 
 
 def run_suite(out: Path, size_name: str = "full", runs: dict[str, Path] | None = None):
-    """Run every benchmark, write ``<out>/{engine,peers,variance_reduction,walltime}.csv`` and
-    the figure ``<out>/bench.{pdf,png}``; return the tables."""
+    """Run every benchmark, write ``<out>/{engine,peers,variance_reduction,walltime}.csv``, the
+    targets met and missed (``<out>/targets.csv``) and the figure ``<out>/bench.{pdf,png}``;
+    return the tables."""
     size = SIZES[size_name]
     single_threaded_blas()
     tables = {"engine": bench_engine(size), "peers": bench_peers(size),
               "variance_reduction": bench_variance_reduction(size)}  # fmt: skip
     if runs:
         tables["walltime"] = bench_walltime(runs)
+    targets = bench_targets(tables)
     out.mkdir(parents=True, exist_ok=True)
     for name, table in tables.items():
         table.assign(size=size_name).to_csv(out / f"{name}.csv", index=False)
     from sgdsde.plotting import benchmark_figure, save_figure
 
     save_figure(benchmark_figure(tables), out, "bench")
-    return tables
+    targets.assign(size=size_name).to_csv(out / "targets.csv", index=False)
+    return tables | {"targets": targets}

@@ -26,7 +26,6 @@ import numpy as np
 
 from sgdsde.engine import Chunk, Paths, euler_maruyama
 from sgdsde.moments import n_steps
-from sgdsde.sde import Approximation, Continuous
 from sgdsde.stats import talay_tubaro
 
 
@@ -75,8 +74,8 @@ class CoupledSample:
 
 
 class _Chunk(NamedTuple):
-    x: np.ndarray  # the optimiser's x at T, (n, d)
-    fine: dict[str, np.ndarray]  # each approximation's x at T on grid δ, (n, d)
+    x: np.ndarray  # the optimiser's position at T, (n, …)
+    fine: dict[str, np.ndarray]  # each SDE's position at T on grid δ
     coarse: dict[str, np.ndarray]  # … on grid 2δ
     diverged: np.ndarray
     max_norm: np.ndarray
@@ -85,7 +84,7 @@ class _Chunk(NamedTuple):
 def _freeze_diverged(states, diverged, threshold):
     for state in states:
         with np.errstate(invalid="ignore"):
-            bad = ~np.all(np.abs(state) <= threshold, axis=1)
+            bad = ~np.all(np.abs(state.reshape(len(state), -1)) <= threshold, axis=1)
         if len(state) == len(diverged):
             diverged |= bad
         elif bad.any():  # the shared noise-free ODE path
@@ -95,56 +94,68 @@ def _freeze_diverged(states, diverged, threshold):
             state[diverged] = 0.0
 
 
-def _simulate_chunk(model, h, T, approximations, mc, chunk: Chunk):
-    """One chunk: the optimiser and each approximation on grids δ and 2δ, coupled."""
-    n, d, K = chunk.n, model.dim, mc.fine_steps
-    Y = np.tile(model.initial_discrete(h), (n, 1))
-    sdes = {a.name: Continuous(model, h, a) for a in approximations}
-    rows = {a.name: (n if a.noisy else 1) for a in approximations}
-    fine = {
-        a.name: np.tile(model.initial_continuous(h, a), (rows[a.name], 1)) for a in approximations
-    }
+def _paths(state: np.ndarray, n: int) -> np.ndarray:
+    return np.array(np.broadcast_to(state, (n, *np.shape(state))), dtype=float)
+
+
+def _norm(x: np.ndarray) -> np.ndarray:
+    return np.linalg.norm(x.reshape(len(x), -1), axis=1)
+
+
+def _simulate_chunk(optimiser, sdes: dict, T: float, mc: MonteCarlo, chunk: Chunk) -> _Chunk:
+    """One chunk: the optimiser and each SDE on grids δ and 2δ, coupled."""
+    n, h, K, shape = chunk.n, optimiser.h, mc.fine_steps, optimiser.noise_shape
+    Y = np.array(
+        np.broadcast_to(optimiser.initial_state(), (n, *np.shape(optimiser.initial_state())))
+    )
+    # a noise-free model (the ODE) is one deterministic path, shared by every optimiser path
+    fine = {name: np.array(np.broadcast_to(sde.initial_state(),
+                                           (n if sde.noise_shape else 1,
+                                            *np.shape(sde.initial_state()))))
+            for name, sde in sdes.items()}  # fmt: skip
     coarse = {name: X.copy() for name, X in fine.items()}
     diverged = np.zeros(n, dtype=bool)
-    max_norm = np.linalg.norm(Y[:, :d], axis=1)
+    max_norm = _norm(optimiser.position(Y))
     dt = h / K
-    buffer = np.empty((K, n, d))
+    buffer = np.empty((K, n, *shape))
     with np.errstate(over="ignore", invalid="ignore"):
         for step in range(n_steps(T, h)):
             t = step * h
-            dW = chunk.normals(d, lead=(K,), out=buffer)
+            dW = chunk.normals(*shape, lead=(K,), out=buffer)
             dW *= np.sqrt(dt)
-            Y = model.discrete_step(t, h, Y, dW.sum(axis=0) / np.sqrt(h))
+            Y = optimiser.step(t, Y, dW.sum(axis=0) / np.sqrt(h))
             for name, sde in sdes.items():
                 fine[name] = euler_maruyama(sde, fine[name], t, dt, dW)
                 coarse[name] = euler_maruyama(sde, coarse[name], t, 2 * dt, dW[0::2] + dW[1::2])
             _freeze_diverged(
                 [Y, *fine.values(), *coarse.values()], diverged, mc.divergence_threshold
             )
-            max_norm = np.maximum(max_norm, np.linalg.norm(Y[:, :d], axis=1))
-    x = Y[:, :d]  # the noise-free ODE ran as one row: broadcast it to every path
-    return _Chunk(x, {a: np.broadcast_to(X[:, :d], x.shape) for a, X in fine.items()},
-                  {a: np.broadcast_to(X[:, :d], x.shape) for a, X in coarse.items()},
+            max_norm = np.maximum(max_norm, _norm(optimiser.position(Y)))
+    x = optimiser.position(Y)  # the noise-free ODE ran as one row: broadcast it to every path
+    return _Chunk(x, {a: np.broadcast_to(sdes[a].position(X), x.shape) for a, X in fine.items()},
+                  {a: np.broadcast_to(sdes[a].position(X), x.shape) for a, X in coarse.items()},
                   diverged, max_norm)  # fmt: skip
 
 
-def coupled_simulation(
-    model, h: float, T: float, approximations: list[Approximation], observables: dict,
-    mc: MonteCarlo, seed: int, *keys: str | int,
-) -> CoupledSample:  # fmt: skip
-    """Simulate ``mc.n_paths`` coupled paths to time T; observables are evaluated on x."""
-    chunks = [_simulate_chunk(model, h, T, approximations, mc, chunk)
+def coupled_simulation(optimiser, sdes: dict, T: float, observables: dict, mc: MonteCarlo,
+                       seed: int, *keys: str | int) -> CoupledSample:  # fmt: skip
+    """Simulate ``mc.n_paths`` coupled paths of ``optimiser`` and of each SDE of ``sdes`` to time
+    T; the observables are evaluated on each model's ``position``.
+
+    The optimiser has ``h``, ``noise_shape``, ``initial_state()``, ``step(t, X, z)`` (z standard
+    normals of ``noise_shape``) and ``position(X)``; each SDE the engine's continuous protocol
+    with ``initial_state()`` and ``position(X)``, driven by increments of the same shape."""
+    chunks = [_simulate_chunk(optimiser, sdes, T, mc, chunk)
               for chunk in mc.paths.chunks(seed, *keys)]  # fmt: skip
 
     def at_end(states: list[np.ndarray]) -> dict[str, np.ndarray]:
         x = np.concatenate(states)
         return {name: g(x) for name, g in observables.items()}
 
-    names = [a.name for a in approximations]
     return CoupledSample(
         discrete=at_end([c.x for c in chunks]),
-        fine={a: at_end([c.fine[a] for c in chunks]) for a in names},
-        coarse={a: at_end([c.coarse[a] for c in chunks]) for a in names},
+        fine={a: at_end([c.fine[a] for c in chunks]) for a in sdes},
+        coarse={a: at_end([c.coarse[a] for c in chunks]) for a in sdes},
         diverged=np.concatenate([c.diverged for c in chunks]),
         max_norm=np.concatenate([c.max_norm for c in chunks]),
     )

@@ -2,9 +2,9 @@
 (docs/marginal_momentum.md#experiments): digits MLPs, SGD and SGDM in form (3), SVAG, a step/warm-up
 learning-rate schedule, and the CIFAR-10 python-pickle loader and ResNet-32 of the scale-up path.
 
-Every process calls :func:`torch_setup` (one thread: on 2 cores a second thread made a small MLP
-step 18× slower, docs/marginal_momentum.md#pitfalls N1). Batches come from a ``torch.Generator`` per
-seed, consumed identically by SGD and SGDM (common batch order, pitfall 5).
+Every process calls :func:`sgdsde.torch_runtime.torch_setup` (one thread, pitfall N1 of
+docs/marginal_momentum.md#pitfalls). Batches come from a ``torch.Generator`` per seed, consumed
+identically by SGD and SGDM (common batch order, pitfall 5).
 """
 
 from __future__ import annotations
@@ -19,13 +19,6 @@ import torch
 from torch import nn
 
 from sgdsde.momentum_forms import svag_coefficients
-
-
-def torch_setup(seed: int) -> None:
-    """One intra-op thread and a seeded global generator (docs/marginal_momentum.md#pitfalls N1 and
-    N7)."""
-    torch.set_num_threads(1)
-    torch.manual_seed(seed)
 
 
 @dataclass(frozen=True)

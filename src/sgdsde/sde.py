@@ -57,14 +57,43 @@ APPROXIMATIONS = {
 
 
 @dataclass(frozen=True)
+class Discrete:
+    """A heavy-ball model's optimiser at step h, in the coupled engine's protocol
+    (:func:`sgdsde.coupling.coupled_simulation`): its state, its step with the oracle's sample
+    for standard normals z, and its position x."""
+
+    model: object
+    h: float
+
+    @property
+    def noise_shape(self) -> tuple[int]:
+        return (self.model.dim,)
+
+    def initial_state(self) -> np.ndarray:
+        return self.model.initial_discrete(self.h)
+
+    def step(self, t: float, Y: np.ndarray, z: np.ndarray) -> np.ndarray:
+        return self.model.discrete_step(t, self.h, Y, z)
+
+    def position(self, Y: np.ndarray) -> np.ndarray:
+        return Y[:, : self.model.dim]
+
+
+@dataclass(frozen=True)
 class Continuous:
     """One approximation of a heavy-ball model at step h, in the engine's protocol
     (:mod:`sgdsde.engine`): ``drift(t, X)``, ``diffusion(t, X, dW) = G(t, X) dW`` with d-dimensional
-    increments, no noise for the ODE."""
+    increments, no noise for the ODE; its initial state and its position x."""
 
     model: object
     h: float
     approximation: Approximation
+
+    def initial_state(self) -> np.ndarray:
+        return self.model.initial_continuous(self.h, self.approximation)
+
+    def position(self, X: np.ndarray) -> np.ndarray:
+        return X[:, : self.model.dim]
 
     @property
     def noise_shape(self) -> tuple[int] | None:
@@ -79,6 +108,12 @@ class Continuous:
 
     def diffusion(self, t: float, X: np.ndarray, dW: np.ndarray) -> np.ndarray:
         return batched_matvec(self.model.diffusion(t, self.h, X, self.approximation), dW)
+
+
+def coupled_models(model, h: float, names) -> tuple[Discrete, dict[str, Continuous]]:
+    """The optimiser of ``model`` at step h and its approximations ``names`` (of
+    :data:`APPROXIMATIONS`), for :func:`sgdsde.coupling.coupled_simulation`."""
+    return Discrete(model, h), {a: Continuous(model, h, APPROXIMATIONS[a]) for a in names}
 
 
 def join(*blocks: np.ndarray) -> np.ndarray:

@@ -51,7 +51,8 @@ def _train_pair(c: dict, data, seed: int, s: int, eta: float, B: int, mult, **op
 def run_E7_run(cfg: dict, seed: int) -> ExperimentResult:
     """One batch size B of the Figure 1 analogue: SGD and SGDM (β, form 3) over the η grid and
     the seeds, E epochs with linear warm-up and three ×0.1 decays (Goyal et al.)."""
-    from sgdsde.nets import evaluate, step_schedule, torch_setup
+    from sgdsde.nets import evaluate, step_schedule
+    from sgdsde.torch_runtime import torch_setup
 
     c, B = cfg["E7"], int(cfg["batch_size"])
     torch_setup(seed)
@@ -176,7 +177,8 @@ def run_E8_run(cfg: dict, seed: int) -> ExperimentResult:
     import torch
     from torch import nn
 
-    from sgdsde.nets import evaluate, standardise, torch_setup, train
+    from sgdsde.nets import evaluate, standardise, train
+    from sgdsde.torch_runtime import torch_setup
 
     c, K = cfg["E8"], int(cfg["shots"])
     torch_setup(seed)
@@ -274,7 +276,8 @@ def run_E9_run(cfg: dict, seed: int) -> ExperimentResult:
     """One (ℓ, η) of the Figure 2 analogue: SGD and SGDM (β fixed) with SVAG ℓ, LR η/ℓ, ℓ·K
     steps, ×0.1 decays at the same fractions of the run (original-time units), every seed;
     curves against effective epochs ``steps/(ℓ·steps per epoch)``."""
-    from sgdsde.nets import evaluate, step_schedule, torch_setup
+    from sgdsde.nets import evaluate, step_schedule
+    from sgdsde.torch_runtime import torch_setup
 
     c, ell, eta = cfg["E9"], float(cfg["ell"]), float(cfg["eta"])
     torch_setup(seed)

@@ -79,7 +79,7 @@ def _torch_conventions(c: dict, gen: np.random.Generator) -> dict:
     on a deterministic quadratic-plus-cosine objective (NC2) without noise."""
     import torch
 
-    from sgdsde.nets import torch_setup
+    from sgdsde.torch_runtime import torch_setup
 
     torch_setup(0)
     problem, K = NC2(), c["n_steps"]

@@ -17,7 +17,8 @@ def run_E10(cfg: dict, seed: int) -> ExperimentResult:
     """SGD vs SGDM with SVAG ℓ on CIFAR-10 / ResNet-32: final test accuracy and train loss."""
     import torch
 
-    from sgdsde.nets import evaluate, load_cifar10, resnet_cifar, step_schedule, torch_setup, train
+    from sgdsde.nets import evaluate, load_cifar10, resnet_cifar, step_schedule, train
+    from sgdsde.torch_runtime import torch_setup
 
     c = cfg["E10"]
     torch_setup(seed)

@@ -26,7 +26,7 @@ from sgdsde.moments import continuous_moments, discrete_moments
 from sgdsde.observables import LinearProjection, SmoothSign, SquaredNorm, canonical_test_functions
 from sgdsde.oracles import GaussianOracle
 from sgdsde.problems import DoubleWell, Quartic
-from sgdsde.sde import APPROXIMATIONS
+from sgdsde.sde import APPROXIMATIONS, coupled_models
 from sgdsde.stats import (
     Estimate,
     fit_loglog_slope,
@@ -41,9 +41,9 @@ log = logging.getLogger(__name__)
 
 
 def _simulate(model, h, T, names, observables, mc_cfg, seed, experiment, k, tolerate=False):
-    approximations = [APPROXIMATIONS[a] for a in names]
-    sample = coupled_simulation(model, h, T, approximations, observables, MonteCarlo(**mc_cfg),
-                                seed, PAPER, experiment, k)  # fmt: skip
+    optimiser, sdes = coupled_models(model, h, names)
+    sample = coupled_simulation(optimiser, sdes, T, observables, MonteCarlo(**mc_cfg), seed,
+                                PAPER, experiment, k)  # fmt: skip
     log.info("%s: k=%d, h=%.4g, %d paths, %d diverged", experiment, k, h, len(sample.diverged),
              sample.n_diverged)  # fmt: skip
     if sample.n_diverged and not tolerate:
