@@ -40,6 +40,7 @@ include: "rules/momentum_approx.smk"
 include: "rules/marginal_momentum.smk"
 include: "rules/adaptive_sde.smk"
 include: "rules/least_squares.smk"
+include: "rules/custom.smk"
 include: "rules/claims.smk"
 include: "rules/paper.smk"
 
@@ -54,6 +55,7 @@ rule all:
     input:
         "results/claims.csv",
         paper_targets(),
+        custom_targets(),
         "results/provenance.json",
         report_pdf(),
         # every experiment job writes its metrics with its tables: a deleted one is rebuilt

@@ -5,6 +5,7 @@ rule claims:
     input:
         manifests=claims_manifests(),
         metrics=claims_inputs(),
+        custom=expand("results/custom/{study}/ledger.parquet", study=custom_studies()),
         code=library_sources("claims") + library_sources("latex"),
     output:
         csv=report("results/claims.csv", caption="../report/claims.rst", category="ledger",
@@ -26,6 +27,6 @@ rule claims:
         "results/benchmarks/claims.tsv"
     shell:
         "python -m sgdsde claims --manifests {input.manifests} --results results"
-        " --metrics {input.metrics}"
+        " --metrics {input.metrics} --custom {input.custom}"
         " --csv {output.csv} --outcomes {output.outcomes} --tex {output.tex}"
         " > {log} 2>&1 && cat {log}"

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from sgdsde.claims import PAPERS, summary
 from sgdsde.config import check_config
+from sgdsde.custom import check_study
 from sgdsde.dependencies import command_sources, experiment_sources
 from sgdsde.experiments import FIGURE_COUNT
 from sgdsde.experiments.adaptive_sde.common import resolve_problems
@@ -12,6 +13,8 @@ from sgdsde.experiments.adaptive_sde.common import resolve_problems
 import pandas as pd
 
 check_config(config)
+for _study, _entry in config.get("custom", {}).items():
+    check_study(_entry, _study)
 RUN_PAPERS = [paper for paper in PAPERS if paper in config["papers"]]  # in the ledger's order
 
 # Jobs run `python -m sgdsde …` from the active environment (README: activate the venv, or
@@ -112,6 +115,31 @@ def claims_inputs():
         "least_squares": least_squares_metrics,
     }
     return [path for paper in RUN_PAPERS for path in metrics[paper]()]
+
+
+def custom_studies():
+    return list(config.get("custom", {}))
+
+
+def custom_module(wildcards):
+    return config["custom"][wildcards.study]["module"]
+
+
+def custom_code():
+    root = Path(workflow.basedir) / "src" / "sgdsde"
+    return _relative(command_sources("custom", root / "custom.py", root))
+
+
+def custom_params(wildcards):
+    return json.dumps({"seed": config["seed"], "study": config["custom"][wildcards.study]},
+                      sort_keys=True)  # fmt: skip
+
+
+def custom_targets():
+    """Each study's ledger rows and figure."""
+    return [path for study in custom_studies()
+            for path in (f"results/custom/{study}/ledger.parquet",
+                         f"results/custom/figures/{study}.png")]  # fmt: skip
 
 
 def paper_targets():

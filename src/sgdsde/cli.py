@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from sgdsde.experiments import experiment
-from sgdsde.io import read_json, write_json, write_table, write_text
+from sgdsde.io import read_json, read_table, write_json, write_table, write_text
 from sgdsde.latex import latex_table
 
 
@@ -36,6 +36,17 @@ def _run(args: argparse.Namespace) -> None:
         write_table(out / f"{name}.parquet", table)
     write_json(out / "metrics.json", result.metrics)
     logging.info("%s done in %.1f s", args.experiment, time.perf_counter() - start)
+
+
+def _custom(args: argparse.Namespace) -> None:
+    from sgdsde import custom
+
+    cfg = json.loads(args.params)
+    table, fits = custom.run_study(cfg["study"], cfg["seed"], args.study)
+    out = Path(args.out)
+    write_table(out / "table.parquet", table)
+    write_table(out / "fits.parquet", fits)
+    write_table(out / "ledger.parquet", custom.ledger_rows(fits, cfg["study"]))
 
 
 def load_metrics(paths: list[str], results: str) -> dict[tuple[str, str], dict]:
@@ -53,6 +64,8 @@ def _claims(args: argparse.Namespace) -> None:
 
     claims = ledger.load_manifests(map(Path, args.manifests))
     table = ledger.evaluate(claims, load_metrics(args.metrics, args.results))
+    if args.custom:
+        table = pd.concat([table, *(read_table(Path(p)) for p in args.custom)], ignore_index=True)
     write_table(Path(args.csv), table)
     write_table(Path(args.outcomes), ledger.outcome_table(table).reset_index())
     write_text(Path(args.tex), ledger.latex_macros(table))
@@ -144,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     cl.add_argument("--csv", required=True)
     cl.add_argument("--tex", required=True)
     cl.add_argument("--outcomes", required=True, help="CSV of rows per paper and outcome")
+    cl.add_argument("--custom", nargs="*", default=[], help="ledger.parquet of custom studies")
     cl.set_defaults(func=_claims)
     tb = sub.add_parser("tables", help="assemble a paper's tables from its metrics")
     tb.add_argument("paper")
@@ -178,6 +192,11 @@ def main(argv: list[str] | None = None) -> int:
     dc.add_argument("--files", nargs="*", default=[], help="the figure and table files it places")
     dc.add_argument("--tex", required=True)
     dc.set_defaults(func=_document)
+    cu = sub.add_parser("custom", help="a weak-error study of a user's optimiser (docs/custom.md)")
+    cu.add_argument("study", help="its name in the config's custom: section")
+    cu.add_argument("--params", required=True, help='JSON {"seed": …, "study": {…}}')
+    cu.add_argument("--out", required=True, help="directory for table, fits and ledger rows")
+    cu.set_defaults(func=_custom)
     da = sub.add_parser("data", help="write one versioned dataset, e.g. least_squares.D1")
     da.add_argument("dataset")
     da.add_argument("--params", required=True, help='JSON {"seed": …, "dataset": {…}}')

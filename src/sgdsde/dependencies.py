@@ -88,6 +88,7 @@ def command_sources(paper: str, entry: Path, root: Path = PACKAGE) -> list[Path]
     """The files of ``entry``'s closure and of the command line that runs a job of ``paper``."""
     experiments = root / "experiments"
     dispatch = [root / "cli.py", experiments / "__init__.py", experiments / paper / "__init__.py"]
+    dispatch = [path for path in dispatch if path.is_file()]
     files = closure(entry, root) | set(dispatch)
     for path in dispatch:
         for imported in _imports(path, True, root):

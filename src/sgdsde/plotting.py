@@ -53,6 +53,35 @@ def weak_error_panels(table: pd.DataFrame, error: str = "error", title: str = ""
     return grid.figure
 
 
+def custom_study_figure(table: pd.DataFrame, fits: pd.DataFrame) -> plt.Figure:
+    """A weak-error study (docs/custom.md): |error| against h with 95 % bars, one panel per test
+    function and one line per model, each labelled with its fitted order [CI] and the status of
+    its claimed order, with a dashed ``∝ h^p`` guide per claimed order p."""
+    tests = list(dict.fromkeys(table["test_function"]))
+    fig, axes = plt.subplots(1, len(tests), figsize=(4.2 * len(tests), 3.6), layout="constrained",
+                             squeeze=False)  # fmt: skip
+    fit = fits.set_index(["model", "test_function"])
+    for ax, g in zip(axes[0], tests, strict=True):
+        panel = table[table["test_function"] == g]
+        for model, rows in panel.groupby("model", sort=False):
+            f = fit.loc[(model, g)]
+            label = (f"{model}: {f['order']:.2f} [{f['ci_low']:.2f}, {f['ci_high']:.2f}], "
+                     f"claims {f['claimed_order']} → {f['status']}")  # fmt: skip
+            ax.errorbar(rows["h"], rows["error"].abs(), yerr=1.96 * rows["se"], marker="o",
+                        capsize=3, label=label)  # fmt: skip
+        h = np.sort(panel["h"].unique())
+        claimed = fits.set_index("model")["claimed_order"].groupby(level=0).first()
+        for order in sorted(set(claimed.dropna().astype(int))):
+            models = claimed.index[claimed == order]
+            smallest = panel[(panel["h"] == h.min()) & panel["model"].isin(models)]["error"]
+            _reference_line(ax, h, float(smallest.abs().min()), order)
+        ax.set(xscale="log", yscale="log", xlabel="step size h", ylabel="|weak error|", title=g)
+        ax.set_xticks(h, [f"$2^{{{round(np.log2(x))}}}$" for x in h])
+        ax.minorticks_off()
+        ax.legend(fontsize=7)
+    return fig
+
+
 def save_figure(fig: plt.Figure, directory: str | Path, name: str) -> None:
     """Save as ``<name>.pdf`` and ``<name>.png`` (200 dpi), each atomically and without a
     creation date, so that the same figure gives the same bytes."""

@@ -1,0 +1,37 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # A weak-error study of a user's own optimiser (docs/custom.md)
+#
+# Errors `E g(x_N) − E g(X_T)` of each candidate model against the optimiser, from coupled Monte
+# Carlo with a Talay–Tubaro reference; **error bars are 95 % intervals (±1.96 SE)**. Each line is
+# labelled with its fitted order, its 95 % confidence interval and the status of the order the
+# model claims (pass, fail, unresolved).
+
+# %% tags=["parameters"]
+study = "sgd_modified_equation"
+table = "results/custom/sgd_modified_equation/table.parquet"
+fits = "results/custom/sgd_modified_equation/fits.parquet"
+figure_dir = "results/custom/figures"
+
+# %%
+from sgdsde.io import read_table
+from sgdsde.plotting import custom_study_figure, save_figure
+
+errors, orders = read_table(table), read_table(fits)
+fig = custom_study_figure(errors, orders)
+fig.suptitle(study)
+save_figure(fig, figure_dir, study)
+
+# %%
+orders
