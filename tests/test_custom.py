@@ -79,3 +79,14 @@ def test_unknown_test_functions_and_problems_are_named():
         run_study({**STUDY, "test_functions": ["x9"]}, 1, "sgd")
     with pytest.raises(CustomModuleError, match=r"problem\.kind must be one of"):
         run_study({**STUDY, "problem": {"kind": "rosenbrock"}}, 1, "sgd")
+
+
+def test_the_documented_api_example_runs(monkeypatch):
+    """The Python block of docs/custom.md#api, executed as written from the repository root."""
+    text = (REPO / "docs" / "custom.md").read_text()
+    section = text[text.index('<a id="api"></a>') :]
+    code = section[section.index("```python") + len("```python") : section.index("```\n", 10)]
+    monkeypatch.chdir(REPO)
+    namespace: dict = {}
+    exec(compile(code, "docs/custom.md#api", "exec"), namespace)
+    assert set(namespace["fits"]["model"]) == {"sde1", "sde2", "sde2_wrong_sign"}

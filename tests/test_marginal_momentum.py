@@ -52,14 +52,16 @@ def test_heavy_ball_is_form_3_with_rescaled_lr(rng):
     m_h = m0
     for _ in range(100):
         noise = rng.standard_normal(2)
-        x_h, m_h = mf.heavy_ball_step(x_h, m_h, gamma, beta, _gradient(x_h) + noise)
+        x_h, m_h = mf.form1_step(x_h, m_h, gamma, beta, _gradient(x_h) + noise)
         x_p, m = mf.sgdm_step(x_p, m, eta, b, _gradient(x_p) + noise)
     np.testing.assert_allclose(x_p, x_h, atol=1e-12)
 
 
 def test_sgdm_with_beta_zero_is_sgd(rng):
     x, g = rng.standard_normal((3, 2)), rng.standard_normal((3, 2))
-    np.testing.assert_array_equal(mf.sgdm_step(x, g, 0.1, 0.0, g)[0], mf.sgd_step(x, 0.1, g))
+    np.testing.assert_array_equal(
+        mf.sgdm_step(x, g, 0.1, 0.0, g)[0], mf.sgd_gradient_step(x, 0.1, g)
+    )
 
 
 def test_averaged_lr_matches_its_definition(rng):
@@ -184,7 +186,7 @@ def test_manifold_toy_label_noise_sgd_identity(rng):
     toy, x, eta = ManifoldToy(1.0), rng.standard_normal((6, 2)), 0.05
     noise = rng.standard_normal((6, 3))
     R = x[:, 0] * x[:, 1] - 1 + noise[:, 0]
-    D_next = toy.invariant(mf.sgd_step(x, eta, toy.sample_gradient(x, noise)))
+    D_next = toy.invariant(mf.sgd_gradient_step(x, eta, toy.sample_gradient(x, noise)))
     np.testing.assert_allclose(D_next, toy.invariant(x) * (1 - eta**2 * R**2), rtol=1e-12)
 
 

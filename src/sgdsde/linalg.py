@@ -3,37 +3,28 @@
 BLAS kernels block a ``(n, d) @ (d, d)`` product differently for different n, so a path's result
 could change in its last bit with the number of paths simulated together. ``einsum`` without
 BLAS sums each row in a fixed order: Monte-Carlo results are then bitwise identical whatever
-the chunking (tested). For the small d of the papers' toy problems an explicit sum over the
-columns (also in a fixed order) is several times faster than ``einsum``.
+the chunking (tested), and with NumPy 2 it is also faster than an explicit sum over the
+columns at every d ≥ 2 (measured at n = 8192: 0.13 against 0.42 ms at d = 3, 0.40 against
+1.16 ms at d = 8).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-SMALL = 8
-
-
-def _column_sum(M: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """``Σ_j M[..., :, j] x[..., j]``, accumulated in the order j = 0, 1, …"""
-    out = M[..., :, 0] * x[..., 0, None]
-    for j in range(1, x.shape[-1]):
-        out = out + M[..., :, j] * x[..., j, None]
-    return out
-
 
 def matvec(M: np.ndarray, x: np.ndarray) -> np.ndarray:
     """``x_i ↦ M x_i`` for every row of ``x`` (shape ``(..., d)``)."""
     if (fast := _sparse_matvec(M, x)) is not None:
         return fast
-    return _column_sum(M, x) if x.shape[-1] <= SMALL else np.einsum("ij,...j->...i", M, x)
+    return np.einsum("ij,...j->...i", M, x)
 
 
 def batched_matvec(M: np.ndarray, x: np.ndarray) -> np.ndarray:
     """``M_i x_i`` for matrices ``(n, m, d)`` or one shared ``(1, m, d)``, vectors ``(n, d)``."""
     if (fast := _sparse_matvec(M, x)) is not None:
         return fast
-    return _column_sum(M, x) if x.shape[-1] <= SMALL else np.einsum("...ij,...j->...i", M, x)
+    return np.einsum("...ij,...j->...i", M, x)
 
 
 # ---- fast path for (generalised) diagonal matrices (issue 7: engine throughput)
@@ -41,8 +32,8 @@ def batched_matvec(M: np.ndarray, x: np.ndarray) -> np.ndarray:
 # A matrix with at most one non-zero per row (diagonal, or a diagonal block under zero rows,
 # like the noise embedding [0; √h diag(U)] of heavy ball with S = I) is applied as one gather
 # and one product per entry instead of d products: ``M_{i,j(i)} x_{j(i)}`` is exactly what the
-# column sum gives (the other terms are exact zeros), so results do not change and stay
-# row-wise, independent of the batch size.
+# full sum gives (the other terms are exact zeros), so results do not change and stay row-wise,
+# independent of the batch size.
 
 
 def _one_per_row(M: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:

@@ -24,7 +24,7 @@ def sgdm_step(x, m, eta, beta, g):
     return x - eta * m_next, m_next
 
 
-def heavy_ball_step(x, m, gamma, beta, g):
+def form1_step(x, m, gamma, beta, g):
     """Form (1) (PyTorch ``SGD(lr=γ, momentum=β)``): ``m' = βm + g``, ``x' = x − γ m'``."""
     m_next = beta * m + g
     return x - gamma * m_next, m_next
@@ -36,7 +36,7 @@ def standard_step(x, m, gamma, mu, tau, g):
     return x - gamma * m_next, m_next
 
 
-def sgd_step(x, eta, g):
+def sgd_gradient_step(x, eta, g):
     """Vanilla SGD (2): ``x' = x − η g``."""
     return x - eta * g
 

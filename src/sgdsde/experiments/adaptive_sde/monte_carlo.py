@@ -1,7 +1,7 @@
 """Coupled Monte-Carlo weak errors of docs/adaptive_sde.md#experiments on the Gaussian-data
 quadratic.
 
-One study (:func:`weak_error_study`) serves every MC experiment; the config says which
+One study (:func:`coupled_study`) serves every MC experiment; the config says which
 optimiser, regime, problem and models:
 
 * E4: RMSprop, ballistic, Q-main (T1a, T1b, K1b, R1);
@@ -138,7 +138,7 @@ def slope_metrics(table: pd.DataFrame, prefix: str, n_tail: int = 3) -> dict:
     return metrics
 
 
-def weak_error_study(cfg: dict, seed: int, experiment: str) -> ExperimentResult:
+def coupled_study(cfg: dict, seed: int, experiment: str) -> ExperimentResult:
     """The coupled weak errors of one MC experiment on its τ-ladder (see the module docstring);
     with ``diagnostic`` (E6) a second run with independent discrete v-noise (B2,
     docs/adaptive_sde.md#experiments)."""
@@ -175,24 +175,24 @@ def weak_error_study(cfg: dict, seed: int, experiment: str) -> ExperimentResult:
 
 def run_E4(cfg, seed):
     """RMSprop ballistic, Q-main (T1a/T1b/K1b/R1)."""
-    return weak_error_study(cfg, seed, "E4")
+    return coupled_study(cfg, seed, "E4")
 
 
 def run_E5(cfg, seed):
     """RMSprop ballistic, Q6 (d = 6): Table 1 reconstructed."""
-    return weak_error_study(cfg, seed, "E5")
+    return coupled_study(cfg, seed, "E5")
 
 
 def run_E6(cfg, seed):
     """RMSprop batch-equivalent, Q-main (T2a/T2b) and the B2 diagnostic."""
-    return weak_error_study(cfg, seed, "E6")
+    return coupled_study(cfg, seed, "E6")
 
 
 def run_E7(cfg, seed):
     """Adam ballistic from t0 (T3)."""
-    return weak_error_study(cfg, seed, "E7")
+    return coupled_study(cfg, seed, "E7")
 
 
 def run_E8(cfg, seed):
     """Adam batch-equivalent from t0 (T4)."""
-    return weak_error_study(cfg, seed, "E8")
+    return coupled_study(cfg, seed, "E8")

@@ -15,7 +15,7 @@ from sgdsde.momentum_forms import (
     averaged_lr,
     coupled_offset,
     descent_terms,
-    heavy_ball_step,
+    form1_step,
     heavy_ball_to_paper,
     linear_gaussian_moments,
     sgdm_step,
@@ -64,7 +64,7 @@ def run_E1(cfg: dict, seed: int) -> ExperimentResult:
     x_h, m_h, x_p, m_p = x0, m0_std, x0, m0
     err = 0.0
     for k in range(K):
-        x_h, m_h = heavy_ball_step(x_h, m_h, g_hb, b_hb, problem.sample_gradient(x_h, sigma, xi[k]))
+        x_h, m_h = form1_step(x_h, m_h, g_hb, b_hb, problem.sample_gradient(x_h, sigma, xi[k]))
         x_p, m_p = sgdm_step(x_p, m_p, eta, beta, problem.sample_gradient(x_p, sigma, xi[k]))
         err = max(err, float(np.abs(x_h - x_p).max()))
         rows.append({"case": "form1_vs_form3", "k": k + 1, "error": err})
@@ -105,7 +105,7 @@ def _torch_conventions(c: dict, gen: np.random.Generator) -> dict:
                 x, m = sgdm_step(x, m, lr, beta, g)
             else:
                 m = np.zeros_like(g) if m is None else m
-                x, m = heavy_ball_step(x, m, lr, beta, g)
+                x, m = form1_step(x, m, lr, beta, g)
             err = max(err, float(np.abs(w.detach().numpy() - x).max()))
         out[f"{name}_max_error"] = err
     return out

@@ -26,7 +26,7 @@ from sgdsde.experiments.marginal_momentum.common import (
 from sgdsde.momentum_forms import (
     averaged_lr,
     descent_terms,
-    sgd_step,
+    sgd_gradient_step,
     sgdm_step,
     svag_coefficients,
     svag_combine,
@@ -53,7 +53,7 @@ def run_E0(cfg: dict, seed: int) -> ExperimentResult:
         xs, xm, m = np.zeros(chunk.n), np.zeros(chunk.n), np.full(chunk.n, mean_g)
         for k in range(n):
             g = mean_g + sigma * chunk.normals()
-            xs = sgd_step(xs, eta, g)
+            xs = sgd_gradient_step(xs, eta, g)
             xm_next, m = sgdm_step(xm, m, eta, beta, g)
             if k in steps:
                 steps[k].append(xm_next - xm)

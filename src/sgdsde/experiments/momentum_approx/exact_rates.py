@@ -94,7 +94,9 @@ def _phibar_metrics(model, group: pd.DataFrame, g, approximation: str, T: float,
 ERROR_KINDS = (("terminal", "error"), ("sup", "sup_error"), ("local", "local_error"))
 
 
-def weak_error_study(model, name: str, model_cfg: dict, gs: dict, T: float, c: dict, phibar=True):
+def exact_weak_error_study(
+    model, name: str, model_cfg: dict, gs: dict, T: float, c: dict, phibar=True
+):
     """E1's measurement for one configuration: the table rows and the flat metrics."""
     ks, hs = step_ladder(T, model_cfg["k"])
     log.info("%s: k = %d..%d", name, ks[0], ks[-1])
@@ -118,7 +120,7 @@ def run_E1(cfg: dict, seed: int) -> ExperimentResult:
     tables, metrics = [], {}
     for name, model_cfg in c["configs"].items():
         model = build_model(problem_cfg, model_cfg)
-        table, found = weak_error_study(model, name, model_cfg, gs, problem_cfg["T"], c)
+        table, found = exact_weak_error_study(model, name, model_cfg, gs, problem_cfg["T"], c)
         tables.append(table)
         metrics |= found
     return ExperimentResult({"table": pd.concat(tables, ignore_index=True)}, metrics)
@@ -141,7 +143,9 @@ def run_E1b(cfg: dict, seed: int) -> ExperimentResult:
     model = finite_sum_model(c, seed)
     gs = {"g": SquaredNorm(model.dim, tuple(c["x_true"]))}
     model_cfg = {"regime": "B", "k": c["k"], "approximations": ["ode", "sde1", "sde2"]}
-    table, metrics = weak_error_study(model, "finite_sum", model_cfg, gs, c["T"], c, phibar=False)
+    table, metrics = exact_weak_error_study(
+        model, "finite_sum", model_cfg, gs, c["T"], c, phibar=False
+    )
     return ExperimentResult({"table": table}, metrics)
 
 
@@ -169,7 +173,7 @@ def run_E7(cfg: dict, seed: int) -> ExperimentResult:
     tables, metrics = [], {}
     for name, model_cfg in sweep_cases(c).items():
         model = build_model(problem_cfg, model_cfg)
-        table, found = weak_error_study(model, name, model_cfg, gs, problem_cfg["T"], c)
+        table, found = exact_weak_error_study(model, name, model_cfg, gs, problem_cfg["T"], c)
         tables.append(table)
         metrics |= found
     for a in ("ode", "sde1", "sde2"):
