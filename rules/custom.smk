@@ -28,7 +28,7 @@ rule custom_study:
         " --out {params.out} > {log} 2>&1"
 
 
-rule custom_figure:
+rule custom_figures_study:
     input:
         notebook="notebooks/custom_study.py",
         code=library_sources("figures"),
