@@ -34,4 +34,4 @@ fig.suptitle(study)
 save_figure(fig, figure_dir, study)
 
 # %%
-orders
+print(orders.to_string(index=False))
