@@ -11,6 +11,13 @@ Euler–Maruyama on the grids h/K and 2h/K. It fits each model's order on the re
 with a confidence interval, and decides the claimed order as the ledger does: ``pass`` when the
 interval lies within ``weak_order ± tolerance``, ``fail`` when it lies outside, ``unresolved``
 otherwise.
+
+When the optimiser's step is affine in the state and the noise, every model's drift affine and
+its diffusion additive (a quadratic problem with Gaussian noise and linear models), both laws are
+Gaussian and :mod:`sgdsde.moments` computes them exactly: the errors are then numbers, not
+estimates, and the order is the Richardson extrapolation of the last two local orders, its
+interval the span between it and the last local order (docs/custom.md#exact). ``method="auto"``
+takes this path whenever it applies.
 """
 
 from __future__ import annotations
@@ -24,23 +31,30 @@ import pandas as pd
 
 from sgdsde.claims import decide
 from sgdsde.coupling import MonteCarlo, coupled_simulation
+from sgdsde.moments import NotLinearGaussianError, model_law, optimizer_law
+from sgdsde.observables import CosineProjection, LinearProjection, SquaredNorm
 from sgdsde.oracles import GaussianOracle
 from sgdsde.problems import DoubleWell, Quadratic, Quartic
-from sgdsde.stats import Estimate, resolved_slope, weak_error
+from sgdsde.stats import Estimate, pairwise_slopes, resolved_slope, weak_error
 
 PROBLEMS: dict[str, Callable] = {
     "double_well": lambda p: DoubleWell(p.get("dim", 1)),
     "quartic": lambda p: Quartic(p.get("dim", 1)),
-    "quadratic": lambda p: Quadratic(np.asarray(p["A"], dtype=float)),
+    "quadratic": lambda p: Quadratic(np.asarray(p["A"], dtype=float), p.get("x_star", 0.0)),
 }
 """The project's problems a study can name (docs/custom.md#problems)."""
 
-TEST_FUNCTIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "x1": lambda x: x[:, 0],
-    "sq_norm": lambda x: np.sum(x * x, axis=1),
-    "cos_x1": lambda x: np.cos(x[:, 0]),
+TEST_FUNCTIONS: dict[str, Callable[[int], object]] = {
+    "x1": lambda d: LinearProjection(tuple(np.eye(d)[0])),
+    "sq_norm": SquaredNorm,
+    "cos_x1": lambda d: CosineProjection(tuple(np.eye(d)[0])),
 }
-"""Test functions g(x) of a study, on the models' positions ``(n, d)``."""
+"""Test functions g(x) of a study in dimension d, on the models' positions ``(n, d)``, with their
+Gaussian expectations (:mod:`sgdsde.observables`)."""
+
+METHODS = ("auto", "exact", "monte_carlo")
+EXACT_ZERO = 1e-12
+"""An exact error below this fraction of ``max(1, |E g|)`` is round-off and is left out of fits."""
 
 _OPTIMIZER = ("noise_shape", "initial_state", "step", "position")
 _MODEL = (*_OPTIMIZER[:2], "drift", "diffusion", "position", "weak_order")
@@ -71,6 +85,8 @@ def build_oracle(problem: dict, noise: float) -> GaussianOracle:
     """The problem named by ``problem["kind"]`` with additive Gaussian noise ``σ = noise``."""
     if problem.get("kind") not in PROBLEMS:
         raise CustomModuleError(f"problem.kind must be one of {sorted(PROBLEMS)}, got {problem}")
+    if problem["kind"] == "quadratic" and "A" not in problem:
+        raise CustomModuleError(f"problem.kind quadratic needs the matrix A, got {problem}")
     objective = PROBLEMS[problem["kind"]](problem)
     return GaussianOracle(objective, noise**2 * np.eye(objective.dim))
 
@@ -116,44 +132,126 @@ def check_protocol(name: str, optimizer, models: dict) -> None:
         _finite(label, "position", model.position(X), x_shape)
 
 
+def exact_laws(opt, sdes: dict, h: float, T: float) -> dict:
+    """The Gaussian laws ``(mean, cov)`` of the positions at T of the optimiser (key ``None``) and
+    of every model; :class:`NotLinearGaussianError` if one of them is not linear-Gaussian."""
+    return {None: optimizer_law(opt, h, T)} | {m: model_law(sde, T) for m, sde in sdes.items()}
+
+
+def choose_method(method: str, optimizer, models, oracle, x0, h, T, test_functions, name):
+    """``exact`` or ``monte_carlo``: ``auto`` is exact when every map is linear-Gaussian and every
+    test function has a Gaussian expectation; ``exact`` when it does not apply is an error."""
+    if method not in METHODS:
+        raise CustomModuleError(f"{name}: method must be one of {METHODS}, got {method!r}")
+    if method == "monte_carlo":
+        return method
+    reason = next((f"test function {g!r} has no gaussian_mean" for g, f in test_functions.items()
+                   if not hasattr(f, "gaussian_mean")), None)  # fmt: skip
+    if reason is None:
+        try:
+            exact_laws(optimizer(oracle, h, x0), models(oracle, h, x0), h, min(T, h))
+        except NotLinearGaussianError as error:
+            reason = str(error)
+    if reason and method == "exact":
+        raise CustomModuleError(f"{name}: method exact does not apply: {reason}")
+    return "monte_carlo" if reason else "exact"
+
+
 def weak_error_study(optimizer: Callable, models: Callable, oracle, x0, ladder, T: float,
                      mc: MonteCarlo, test_functions: dict, seed: int, name: str = "custom",
-                     tolerance: float = 0.25) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
+                     tolerance: float = 0.25, method: str = "auto",
+                     ) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
     """The weak errors ``E g(x_N) − E g(X_T)`` with their SE at ``h = 2^-k`` for k in ``ladder``
-    (table), and per model and test function the fitted order with its 95 % CI over the resolved
-    step sizes and the status of the model's claimed ``weak_order`` (fits)."""
-    rows = []
-    claimed = {}
+    (table), and per model and test function the fitted order with its 95 % CI and the status of
+    the model's claimed ``weak_order`` (fits). Exact errors have SE 0 (docs/custom.md#exact)."""
+    x0 = np.asarray(x0, dtype=float)
+    ladder = list(ladder)
+    check_protocol(name, optimizer(oracle, 2.0 ** -ladder[0], x0),
+                   models(oracle, 2.0 ** -ladder[0], x0))  # fmt: skip
+    method = choose_method(method, optimizer, models, oracle, x0, 2.0 ** -ladder[0], T,
+                           test_functions, name)  # fmt: skip
+    rows, claimed = [], {}
     for k in ladder:
         h = 2.0**-k
         opt, sdes = optimizer(oracle, h, x0), models(oracle, h, x0)
-        check_protocol(name, opt, sdes)
         claimed |= {m: sde.weak_order for m, sde in sdes.items()}
-        sample = coupled_simulation(opt, sdes, T, test_functions, mc, seed, "custom", name, k)
-        keep = ~sample.diverged
-        for m in sdes:
-            for g in test_functions:
-                est = weak_error(sample.discrete[g][keep], sample.reference(m, g)[keep], True)
-                rows.append({"study": name, "k": k, "h": h, "model": m, "test_function": g,
-                             "error": est.mean, "se": est.se,
-                             "n_diverged": sample.n_diverged})  # fmt: skip
+        for m, g, est, n_diverged in _errors(method, opt, sdes, h, T, mc, test_functions,
+                                             (seed, "custom", name, k)):  # fmt: skip
+            rows.append({"study": name, "k": k, "h": h, "model": m, "test_function": g,
+                         "error": est.mean, "se": est.se, "n_diverged": n_diverged,
+                         "method": method})  # fmt: skip
     table = pd.DataFrame(rows)
     return table, _fits(table, claimed, tolerance)
+
+
+def _errors(method, opt, sdes, h, T, mc, test_functions, keys):
+    if method == "exact":
+        laws = exact_laws(opt, sdes, h, T)
+        expect = {a: {g: float(f.gaussian_mean(*law)) for g, f in test_functions.items()}
+                  for a, law in laws.items()}  # fmt: skip
+        for m in sdes:
+            for g in test_functions:
+                yield m, g, Estimate(expect[None][g] - expect[m][g], 0.0), 0
+        return
+    sample = coupled_simulation(opt, sdes, T, test_functions, mc, *keys)
+    keep = ~sample.diverged
+    for m in sdes:
+        for g in test_functions:
+            est = weak_error(sample.discrete[g][keep], sample.reference(m, g)[keep], True)
+            yield m, g, est, sample.n_diverged
+
+
+def _order(group: pd.DataFrame) -> tuple[float, tuple[float, float], float | None] | None:
+    """The fitted order, its interval and (exact errors) the last local order.
+
+    Monte Carlo: the SE-weighted slope over the resolved step sizes with its 95 % CI. Exact
+    errors carry no sampling error but truncation: with ``e = C h^p (1 + O(h))`` the local order
+    of the halving h → h/2 is ``p + O(h)``, so the order is the Richardson extrapolation
+    ``2 p_last − p_prev`` of the last two local orders and the interval spans it and ``p_last``
+    (docs/custom.md#exact)."""
+    if group["method"].iloc[0] == "exact":
+        keep = group["error"].abs() > EXACT_ZERO
+        if keep.sum() < 3:
+            return None
+        local = pairwise_slopes(group["h"][keep].to_numpy(), group["error"][keep].to_numpy())
+        order, last = float(2 * local[-1] - local[-2]), float(local[-1])
+        return order, (min(order, last), max(order, last)), last
+    estimates = [Estimate(e, s) for e, s in zip(group["error"], group["se"], strict=True)]
+    fit = resolved_slope(group["h"].to_numpy(), estimates)
+    return None if fit is None else (fit.slope, (fit.ci_low, fit.ci_high), None)
+
+
+def _status(claimed: float | None, order: float, ci, last_local: float | None, tolerance) -> str:
+    """The ledger's decision on the interval. Exact errors refute a claimed order only once the
+    local orders have settled (the last change ≤ tolerance/4) or move away from it: local orders
+    still moving towards the claim mean the ladder has not reached the asymptotic regime."""
+    if claimed is None:
+        return "no claim"
+    _, status, _ = decide("within", order, claimed, tolerance, ci)
+    if status == "fail" and last_local is not None:
+        change = order - last_local  # = p_last − p_prev
+        if abs(change) > tolerance / 4 and abs(order - claimed) < abs(last_local - claimed):
+            return "unresolved"
+    return status
 
 
 def _fits(table: pd.DataFrame, claimed: dict, tolerance: float) -> pd.DataFrame:
     fits = []
     for (m, g), group in table.groupby(["model", "test_function"], sort=False):
-        estimates = [Estimate(e, s) for e, s in zip(group["error"], group["se"], strict=True)]
-        fit = resolved_slope(group["h"].to_numpy(), estimates)
-        order, ci = (fit.slope, (fit.ci_low, fit.ci_high)) if fit else (np.nan, (np.nan, np.nan))
-        status = "no claim"
-        if claimed[m] is not None:
-            _, status, _ = decide("within", order, claimed[m], tolerance, ci)
+        order, ci, last_local = _order(group) or (np.nan, (np.nan, np.nan), None)
         fits.append({"study": group["study"].iloc[0], "model": m, "test_function": g,
                      "claimed_order": claimed[m], "order": order, "ci_low": ci[0],
-                     "ci_high": ci[1], "status": status})  # fmt: skip
+                     "ci_high": ci[1],
+                     "status": _status(claimed[m], order, ci, last_local, tolerance),
+                     "method": group["method"].iloc[0]})  # fmt: skip
     return pd.DataFrame(fits)
+
+
+_NOTES = {
+    "exact": "exact Gaussian moments; the interval spans the last local order and its "
+    "Richardson extrapolation",
+    "monte_carlo": "coupled Monte Carlo; the interval is from the standard errors",
+}
 
 
 def ledger_rows(fits: pd.DataFrame, cfg: dict) -> pd.DataFrame:
@@ -176,14 +274,15 @@ def ledger_rows(fits: pd.DataFrame, cfg: dict) -> pd.DataFrame:
             "kind": "negative_control" if control else "claim", "experiment": f.study,
             "metric": "order", "check": "within", "measured": f.order, "ci_low": f.ci_low,
             "ci_high": f.ci_high, "expected": float(f.claimed_order),
-            "tolerance": cfg.get("tolerance", 0.25), "status": status, "note": "",
+            "tolerance": cfg.get("tolerance", 0.25), "status": status, "note": _NOTES[f.method],
         })  # fmt: skip
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def check_study(cfg: dict, name: str) -> None:
-    """Everything a study needs, before any job runs: the module, its two functions and one step
-    of every method at the largest step of the ladder (errors name the module and the method)."""
+def check_study(cfg: dict, name: str):
+    """Everything a study needs, before any job runs: the module, its two functions, one step of
+    every method at the largest step of the ladder, and the method (errors name the module and
+    the method). Returns the module."""
     module = load_module(cfg["module"])
     unknown = set(cfg["test_functions"]) - set(TEST_FUNCTIONS)
     if unknown:
@@ -196,15 +295,20 @@ def check_study(cfg: dict, name: str) -> None:
     if controls:
         raise CustomModuleError(f"custom.{name}.negative_controls: {sorted(controls)} are not "
                                 f"models of {cfg['module']}")  # fmt: skip
+    choose_method(cfg.get("method", "auto"), module.optimizer, module.models, oracle, x0, h,
+                  cfg["T"], _test_functions(cfg, oracle), cfg["module"])  # fmt: skip
+    return module
+
+
+def _test_functions(cfg: dict, oracle) -> dict:
+    return {g: TEST_FUNCTIONS[g](oracle.problem.dim) for g in cfg["test_functions"]}
 
 
 def run_study(cfg: dict, seed: int, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The study ``name`` of a ``custom:`` config entry (docs/custom.md#config)."""
-    check_study(cfg, name)
-    module = load_module(cfg["module"])
+    module = check_study(cfg, name)
     oracle = build_oracle(cfg["problem"], cfg["noise"])
-    tests = {g: TEST_FUNCTIONS[g] for g in cfg["test_functions"]}
     k = range(cfg["ladder"][0], cfg["ladder"][1] + 1)
-    return weak_error_study(module.optimizer, module.models, oracle, np.asarray(cfg["x0"], float),
-                            k, cfg["T"], MonteCarlo(**cfg["mc"]), tests, seed, name,
-                            cfg.get("tolerance", 0.25))  # fmt: skip
+    return weak_error_study(module.optimizer, module.models, oracle, cfg["x0"], k, cfg["T"],
+                            MonteCarlo(**cfg["mc"]), _test_functions(cfg, oracle), seed, name,
+                            cfg.get("tolerance", 0.25), cfg.get("method", "auto"))  # fmt: skip

@@ -189,3 +189,101 @@ def leading_error_coefficient(model, T: float, g, approximation: Approximation) 
     y_T = np.concatenate([Q.ravel(), w, [0.0]])
     sol = solve_ivp(backward, (T, 0.0), y_T, **ODE_TOLERANCES)
     return float(sol.y[-1, -1])
+
+
+class NotLinearGaussianError(ValueError):
+    """A model's maps are not affine with additive noise, so its law is not Gaussian."""
+
+
+def _probe_rows(dim: int) -> np.ndarray:
+    """Two fixed points, of scales 1 and 3, at which a map read off by :func:`affine_map` must
+    agree with the map itself (deterministic: the probe draws nothing)."""
+    u = np.cos(0.7 * np.arange(1, dim + 1) + 0.3)
+    return np.stack([u, -3.0 * u[::-1]])
+
+
+def checked_affine_map(f, dim_in: int, label: str) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`affine_map` of a row-batched f, refused with :class:`NotLinearGaussianError` naming
+    ``label`` unless f equals ``M y + c`` at the probe points (to 1e-9 relative)."""
+    M, c = affine_map(f, dim_in)
+    probe = _probe_rows(dim_in)
+    value, linear = f(probe), probe @ M.T + c
+    scale = 1.0 + np.max(np.abs(value), initial=0.0)
+    if not np.all(np.isfinite(value)) or np.max(np.abs(value - linear)) > 1e-9 * scale:
+        raise NotLinearGaussianError(f"{label} is not affine")
+    return M, c
+
+
+def _flat(state: np.ndarray) -> np.ndarray:
+    return state.reshape(len(state), -1)
+
+
+def position_law(model, shape: tuple, mean: np.ndarray, cov: np.ndarray):
+    """The law ``N(Π m + π, Π P Πᵀ)`` of ``position(X)`` for ``X ~ N(m, P)``, position affine."""
+    Pi, pi = checked_affine_map(lambda y: _flat(model.position(y.reshape(-1, *shape))),
+                                len(mean), f"{type(model).__name__}.position")  # fmt: skip
+    return Pi @ mean + pi, Pi @ cov @ Pi.T
+
+
+def optimizer_law(optimizer, h: float, T: float) -> tuple[np.ndarray, np.ndarray]:
+    """Exact mean and covariance of ``position(X_N)``, ``N = T/h``, of an optimiser on the
+    engine's protocol whose step is affine in the state and the noise (docs/custom.md#exact):
+
+        ``X_{n+1} = M_n X_n + B_n z_n + c_n``:  ``m_{n+1} = M_n m_n + c_n``,
+        ``P_{n+1} = M_n P_n M_nᵀ + B_n B_nᵀ``  (z_n standard normal).
+    """
+    X0 = np.asarray(optimizer.initial_state(), dtype=float)
+    shape, noise_shape = X0.shape, tuple(optimizer.noise_shape)
+    D, q = X0.size, int(np.prod(noise_shape))
+    mean, cov = X0.ravel(), np.zeros((D, D))
+    label = f"{type(optimizer).__name__}.step"
+    for n in range(n_steps(T, h)):
+
+        def step(rows, t=n * h):
+            X, z = rows[:, :D].reshape(-1, *shape), rows[:, D:].reshape(-1, *noise_shape)
+            return _flat(np.asarray(optimizer.step(t, X, z)))
+
+        MB, c = checked_affine_map(step, D + q, label)
+        M, B = MB[:, :D], MB[:, D:]
+        mean, cov = M @ mean + c, M @ cov @ M.T + B @ B.T
+    return position_law(optimizer, shape, mean, cov)
+
+
+def model_law(model, T: float) -> tuple[np.ndarray, np.ndarray]:
+    """Exact mean and covariance of ``position(X_T)`` for a continuous model on the engine's
+    protocol with affine drift ``F_t X + c_t`` and additive diffusion ``G_t dW``
+    (docs/custom.md#exact), by the mean and Lyapunov ODEs
+
+        ``m' = F_t m + c_t``,  ``P' = F_t P + P F_tᵀ + G_t G_tᵀ``  (DOP853, rtol 1e-13).
+    """
+    X0 = np.asarray(model.initial_state(), dtype=float)
+    shape, D = X0.shape, X0.size
+    noise_shape = None if model.noise_shape is None else tuple(model.noise_shape)
+    q = 0 if noise_shape is None else int(np.prod(noise_shape))
+    name = type(model).__name__
+
+    def coefficients(t):
+        F, c = checked_affine_map(lambda y: _flat(model.drift(t, y.reshape(-1, *shape))), D,
+                                  f"{name}.drift")  # fmt: skip
+        if noise_shape is None:
+            return F, c, np.zeros((D, 0))
+
+        def diffusion(rows):  # jointly in (X, dW): additive noise has no X part and no offset
+            X, dW = rows[:, :D].reshape(-1, *shape), rows[:, D:].reshape(-1, *noise_shape)
+            return _flat(np.asarray(model.diffusion(t, X, dW)))
+
+        MG, offset = checked_affine_map(diffusion, D + q, f"{name}.diffusion")
+        if np.any(MG[:, :D]) or np.any(offset):
+            raise NotLinearGaussianError(f"{name}.diffusion depends on the state (not additive)")
+        return F, c, MG[:, D:]
+
+    def rhs(t, y):
+        m, P = y[:D], y[D:].reshape(D, D)
+        F, c, G = coefficients(t)
+        return np.concatenate([F @ m + c, (F @ P + P @ F.T + G @ G.T).ravel()])
+
+    y0 = np.concatenate([X0.ravel(), np.zeros(D * D)])
+    sol = solve_ivp(rhs, (0.0, T), y0, t_eval=[T], **ODE_TOLERANCES)
+    if not sol.success:
+        raise RuntimeError(f"mean and Lyapunov ODEs of {name} failed: {sol.message}")
+    return position_law(model, shape, sol.y[:D, -1], sol.y[D:, -1].reshape(D, D))
