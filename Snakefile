@@ -7,7 +7,9 @@ Every computation lives in the `sgdsde` package; rules only call `python -m sgds
 papermill and LaTeX. See README.md and docs/.
 """
 
-from snakemake.utils import min_version
+from pathlib import Path
+
+from snakemake.utils import min_version, update_config
 
 from sgdsde.claims_check import check_manifests, measured_experiments
 from sgdsde.config_files import load_config_file, validate_schema
@@ -15,16 +17,24 @@ from sgdsde.io import keep_aside, put_back
 
 min_version("9.0")
 
+# This source tree: the working directory when run here, elsewhere when another workflow uses
+# this one as a module (docs/custom.md#module-reuse).
+SOURCE = Path(str(workflow.current_basedir))
+DEFAULT_CONFIG = SOURCE / "config" / "config.yaml"
+
 # Snakemake's own loader lets a duplicate key win silently: every config file is re-read
 # strictly, naming the file and line (the default one before Snakemake reads it).
-load_config_file("config/config.yaml")
+_defaults = load_config_file(DEFAULT_CONFIG)
 
 
-configfile: "config/config.yaml"
+configfile: str(DEFAULT_CONFIG)
 
 
 for _path in workflow.configfiles:
     load_config_file(_path)
+# A host workflow's `config:` holds only its overrides of the defaults.
+update_config(_defaults, config)
+config.update(_defaults)
 
 
 report: "report/workflow.rst"
@@ -32,7 +42,7 @@ report: "report/workflow.rst"
 
 # Keys, types and ranges (the JSON schema), then cross-field checks (sgdsde.config), both
 # before any job is scheduled: a bad config fails here in one line naming the key.
-validate_schema(config, "config/config.schema.yaml")
+validate_schema(config, SOURCE / "config" / "config.schema.yaml")
 
 
 include: "rules/common.smk"

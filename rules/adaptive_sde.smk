@@ -43,7 +43,7 @@ use rule adaptive_sde_experiment as adaptive_sde_monte_carlo with:
 
 rule adaptive_sde_figures_F1_F5:
     input:
-        notebook="notebooks/adaptive_sde_F1_F5.py",
+        notebook=source("notebooks/adaptive_sde_F1_F5.py"),
         code=library_sources("figures"),
         tables=adaptive_sde_results("table.parquet"),
         trajectories=adaptive_sde_results("trajectory.parquet", monte_carlo=True),

@@ -1,5 +1,6 @@
 # Helpers shared by all rules. Functions live here only (snakemake --lint).
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -20,7 +21,13 @@ RUN_PAPERS = [paper for paper in PAPERS if paper in config["papers"]]  # in the 
 # Jobs run `python -m sgdsde …` from the active environment (README: activate the venv, or
 # conda). They import the library of this very source tree, also in the environments that
 # `--use-conda` builds from environment.yml, which cannot hold an editable install.
-shell.prefix(f"export PYTHONPATH={Path(workflow.basedir) / 'src'}:$PYTHONPATH; ")
+shell.prefix(f"export PYTHONPATH={SOURCE / 'src'}:$PYTHONPATH; ")
+
+
+def source(path):
+    """A file of this source tree, relative to the working directory (``../…`` when this
+    workflow is another one's module, which Snakemake then leaves unprefixed)."""
+    return os.path.relpath(SOURCE / path)
 
 
 def _one_e1_configuration(name):
@@ -126,7 +133,7 @@ def custom_module(wildcards):
 
 
 def custom_code():
-    root = Path(workflow.basedir) / "src" / "sgdsde"
+    root = SOURCE / "src" / "sgdsde"
     return _relative(command_sources("custom", root / "custom.py", root))
 
 
@@ -190,7 +197,7 @@ def reported_notebook(paper, name):
 def claims_manifests():
     """The claims manifest of each paper that runs, config/claims/<paper>.yaml (relative, so
     that a moved clone does not rerun the ledger)."""
-    return [f"config/claims/{paper}.yaml" for paper in RUN_PAPERS]
+    return [source(f"config/claims/{paper}.yaml") for paper in RUN_PAPERS]
 
 
 # Snakemake deletes a job's outputs when it starts: the previous ledger is kept aside until the
@@ -210,28 +217,28 @@ PRESENTATION = {
 
 
 def _relative(paths):
-    return [str(path.relative_to(workflow.basedir)) for path in paths]
+    return [os.path.relpath(path) for path in paths]
 
 
 def experiment_code(paper, label="{experiment}"):
     """Input function: the library files that ``<paper>.<label>`` imports (sgdsde.dependencies),
     so that an edit reruns exactly the experiments that use the edited module."""
-    root = Path(workflow.basedir) / "src" / "sgdsde"
+    root = SOURCE / "src" / "sgdsde"
     return lambda wildcards: _relative(experiment_sources(paper, label.format(**wildcards), root))
 
 
 def dataset_code(paper):
     """The library files of ``python -m sgdsde data <paper>.<name>``."""
-    root = Path(workflow.basedir) / "src" / "sgdsde"
+    root = SOURCE / "src" / "sgdsde"
     return _relative(command_sources(paper, root / "experiments" / paper / "common.py", root))
 
 
 def library_sources(role="compute"):
     """Library files of one role: compute, figures, claims, latex, provenance, tables or
     document."""
-    src = Path(workflow.basedir) / "src" / "sgdsde"
+    src = SOURCE / "src" / "sgdsde"
     return sorted(
-        str(path.relative_to(workflow.basedir))
+        os.path.relpath(path)
         for path in src.rglob("*.py")
         if PRESENTATION.get(path.name, "compute") == role
     )

@@ -30,7 +30,7 @@ rule custom_study:
 
 rule custom_figures_study:
     input:
-        notebook="notebooks/custom_study.py",
+        notebook=source("notebooks/custom_study.py"),
         code=library_sources("figures"),
         table="results/custom/{study}/table.parquet",
         fits="results/custom/{study}/fits.parquet",

@@ -92,7 +92,7 @@ use rule least_squares_experiment as least_squares_E9 with:
 
 rule least_squares_figures_F1_F10:
     input:
-        notebook="notebooks/least_squares_F1_F10.py",
+        notebook=source("notebooks/least_squares_F1_F10.py"),
         code=library_sources("figures"),
         tables=least_squares_figure_tables(),
         metrics=least_squares_metrics(),

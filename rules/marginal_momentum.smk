@@ -117,7 +117,7 @@ rule marginal_momentum_analogue:
 
 rule marginal_momentum_figures_F1_F4:
     input:
-        notebook="notebooks/marginal_momentum_F1_F4.py",
+        notebook=source("notebooks/marginal_momentum_F1_F4.py"),
         code=library_sources("figures"),
         e0_table="results/marginal_momentum/E0/table.parquet",
         e0_curve="results/marginal_momentum/E0/curve.parquet",
@@ -151,7 +151,7 @@ rule marginal_momentum_figures_F1_F4:
 
 use rule marginal_momentum_figures_F1_F4 as marginal_momentum_figures_F5_F6 with:
     input:
-        notebook="notebooks/marginal_momentum_F5_F6.py",
+        notebook=source("notebooks/marginal_momentum_F5_F6.py"),
         code=library_sources("figures"),
         e7_summary="results/marginal_momentum/E7/summary.parquet",
         e7_table="results/marginal_momentum/E7/table.parquet",

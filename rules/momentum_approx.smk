@@ -83,7 +83,7 @@ rule momentum_approx_E1:
 
 rule momentum_approx_figures_F1_F4:
     input:
-        notebook="notebooks/momentum_approx_F1_F4.py",
+        notebook=source("notebooks/momentum_approx_F1_F4.py"),
         code=library_sources("figures"),
         tables=expand("results/momentum_approx/E1/{config}/table.parquet", config=e1_configs()),
         metrics=expand("results/momentum_approx/E1/{config}/metrics.json", config=e1_configs()),
@@ -114,7 +114,7 @@ rule momentum_approx_figures_F1_F4:
 
 use rule momentum_approx_figures_F1_F4 as momentum_approx_figures_F5_F6 with:
     input:
-        notebook="notebooks/momentum_approx_F5_F6.py",
+        notebook=source("notebooks/momentum_approx_F5_F6.py"),
         code=library_sources("figures"),
         e2_table="results/momentum_approx/E2/table.parquet",
         e2_histogram="results/momentum_approx/E2/histogram.parquet",
@@ -134,7 +134,7 @@ use rule momentum_approx_figures_F1_F4 as momentum_approx_figures_F5_F6 with:
 
 use rule momentum_approx_figures_F1_F4 as momentum_approx_figures_F7_F8 with:
     input:
-        notebook="notebooks/momentum_approx_F7_F8.py",
+        notebook=source("notebooks/momentum_approx_F7_F8.py"),
         code=library_sources("figures"),
         e4_table="results/momentum_approx/E4/table.parquet",
         e4_noisy="results/momentum_approx/E4/noisy.parquet",

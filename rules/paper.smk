@@ -29,7 +29,7 @@ rule provenance:
 
 rule report_document:
     input:
-        document="docs/{document}.md",
+        document=source("docs/{document}.md"),
         manifests=claims_manifests(),
         code=library_sources("document") + library_sources("latex"),
     output:
