@@ -153,3 +153,45 @@ def test_exact_local_orders_still_moving_towards_the_claim_do_not_refute_it():
     _, fits = run_study({**QUADRATIC, "ladder": [2, 5]}, 1, "q")
     row = fits.set_index(["model", "test_function"]).loc[("sde2", "cos_x1")]
     assert row["ci_low"] > 2.25 and row["status"] == "unresolved"
+
+
+def test_a_problem_of_ones_own_with_a_noise_covariance(tmp_path):
+    """``problem: {kind: module}`` takes the objective from the module's problem(); a matrix
+    ``noise`` is the covariance. A linear mean field keeps the study exact."""
+    body = """
+    class Tilted:
+        dim = 2
+
+        def mean_field(self, x):
+            return -(x - 0.3)
+
+        def mean_field_jvp(self, x, v):
+            return -v
+
+    def problem():
+        return Tilted()
+    """
+    cfg = {**_module(tmp_path, body), "problem": {"kind": "module"}, "x0": [1.0, 0.0],
+           "noise": [[0.25, 0.1], [0.1, 0.16]], "ladder": [3, 8]}  # fmt: skip
+    table, fits = run_study(cfg, 1, "mine")
+    assert (table["method"] == "exact").all()
+    order = fits.set_index(["model", "test_function"])["order"]
+    assert order[("sde1", "sq_norm")] == pytest.approx(1, abs=0.02)
+    assert order[("sde2", "sq_norm")] == pytest.approx(2, abs=0.02)
+
+
+@pytest.mark.parametrize(
+    ("body", "problem", "noise", "message"),
+    [
+        ("", {"kind": "module"}, 0.5, r"mine.py: problem.kind module needs a function problem\(\)"),
+        ("def problem():\n    return object()\n", {"kind": "module"}, 0.5,
+         r"problem\(\): object has no dim, mean_field, mean_field_jvp"),
+        ("", {"kind": "double_well", "dim": 1}, [[1.0, 0.0], [0.0, 1.0]],
+         r"noise: a covariance must be a symmetric positive semidefinite 1×1 matrix"),
+    ],
+    ids=["no-problem", "problem-without-methods", "covariance-shape"],
+)  # fmt: skip
+def test_a_bad_own_problem_or_covariance_is_named(tmp_path, body, problem, noise, message):
+    cfg = {**_module(tmp_path, body), "problem": problem, "noise": noise}
+    with pytest.raises(CustomModuleError, match=message):
+        run_study(cfg, 1, "mine")

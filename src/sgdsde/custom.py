@@ -81,14 +81,37 @@ def load_module(path: str | Path):
     return module
 
 
-def build_oracle(problem: dict, noise: float) -> GaussianOracle:
-    """The problem named by ``problem["kind"]`` with additive Gaussian noise ``σ = noise``."""
-    if problem.get("kind") not in PROBLEMS:
-        raise CustomModuleError(f"problem.kind must be one of {sorted(PROBLEMS)}, got {problem}")
+def build_oracle(problem: dict, noise, module=None) -> GaussianOracle:
+    """The problem named by ``problem["kind"]`` with additive Gaussian noise: ``noise`` is σ
+    (covariance σ²I) or the covariance matrix S itself. Kind ``module`` is the objective that
+    the user's module returns from ``problem()`` (docs/custom.md#problems)."""
+    kinds = sorted([*PROBLEMS, "module"])
+    if problem.get("kind") not in kinds:
+        raise CustomModuleError(f"problem.kind must be one of {kinds}, got {problem}")
     if problem["kind"] == "quadratic" and "A" not in problem:
         raise CustomModuleError(f"problem.kind quadratic needs the matrix A, got {problem}")
-    objective = PROBLEMS[problem["kind"]](problem)
-    return GaussianOracle(objective, noise**2 * np.eye(objective.dim))
+    if problem["kind"] == "module":
+        objective = _own_problem(module)
+    else:
+        objective = PROBLEMS[problem["kind"]](problem)
+    d = objective.dim
+    S = noise**2 * np.eye(d) if np.ndim(noise) == 0 else np.asarray(noise, dtype=float)
+    if S.shape != (d, d) or not np.allclose(S, S.T) or np.linalg.eigvalsh(S).min() < -1e-12:
+        raise CustomModuleError(f"noise: a covariance must be a symmetric positive semidefinite "
+                                f"{d}×{d} matrix, got shape {S.shape}")  # fmt: skip
+    return GaussianOracle(objective, S)
+
+
+def _own_problem(module):
+    label = getattr(module, "__file__", "the module")
+    if module is None or not callable(getattr(module, "problem", None)):
+        raise CustomModuleError(f"{label}: problem.kind module needs a function problem()")
+    objective = module.problem()
+    _require(f"{label}: problem()", objective, ("dim", "mean_field", "mean_field_jvp"))
+    x = np.zeros((2, objective.dim))
+    _finite(f"{label}: problem()", "mean_field", objective.mean_field(x), x.shape)
+    _finite(f"{label}: problem()", "mean_field_jvp", objective.mean_field_jvp(x, x + 1), x.shape)
+    return objective
 
 
 def _require(label: str, obj, methods: tuple[str, ...]) -> None:
@@ -288,7 +311,8 @@ def check_study(cfg: dict, name: str):
     if unknown:
         raise CustomModuleError(f"custom.{name}.test_functions: unknown {sorted(unknown)}; "
                                 f"known: {sorted(TEST_FUNCTIONS)}")  # fmt: skip
-    oracle, x0 = build_oracle(cfg["problem"], cfg["noise"]), np.asarray(cfg["x0"], float)
+    oracle = build_oracle(cfg["problem"], cfg["noise"], module)
+    x0 = np.asarray(cfg["x0"], float)
     h = 2.0 ** -cfg["ladder"][0]
     check_protocol(cfg["module"], module.optimizer(oracle, h, x0), module.models(oracle, h, x0))
     controls = set(cfg.get("negative_controls", [])) - set(module.models(oracle, h, x0))
@@ -307,7 +331,7 @@ def _test_functions(cfg: dict, oracle) -> dict:
 def run_study(cfg: dict, seed: int, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The study ``name`` of a ``custom:`` config entry (docs/custom.md#config)."""
     module = check_study(cfg, name)
-    oracle = build_oracle(cfg["problem"], cfg["noise"])
+    oracle = build_oracle(cfg["problem"], cfg["noise"], module)
     k = range(cfg["ladder"][0], cfg["ladder"][1] + 1)
     return weak_error_study(module.optimizer, module.models, oracle, cfg["x0"], k, cfg["T"],
                             MonteCarlo(**cfg["mc"]), _test_functions(cfg, oracle), seed, name,
