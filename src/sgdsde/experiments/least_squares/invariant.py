@@ -44,10 +44,11 @@ JACKKNIFE_GROUPS = 10
 """Groups of paths for the jackknife SE of a fitted W₂ rate."""
 
 
-def _rate_position(t, w, floor, lo, hi) -> tuple[float, float]:
-    """Fitted decay rate of ``w`` on the pre-floor window (w > 3·floor, t > 0) and its position
-    ``(rate − lo)/(hi − lo)`` in the predicted interval [lo, hi] (in [0, 1] ⇔ inside)."""
-    window = (w > 3 * floor) & (t > 0)
+def _rate_position(t, w, floor, lo, hi, window=None) -> tuple[float, float]:
+    """Fitted decay rate of ``w`` on the pre-floor window (w > 3·floor, t > 0, unless a window
+    is given) and its position ``(rate − lo)/(hi − lo)`` in the predicted interval [lo, hi]
+    (in [0, 1] ⇔ inside)."""
+    window = (w > 3 * floor) & (t > 0) if window is None else window
     if window.sum() < 3:
         return float("nan"), float("nan")
     rate = -log_slope(t[window], w[window])
@@ -265,18 +266,25 @@ def run_E4(cfg: dict, seed: int) -> ExperimentResult:
             t = np.concatenate([[0.0], steps * dt])
             w_emd = np.array([wass.emd_wasserstein(x, ref, 2, cap) for x in [eta0, *eta]])
 
-            def sliced(paths, ref=ref, states=(eta0, *eta)):
-                return np.array([wass.sliced_wasserstein(x[paths], ref, e["n_projections"], seed)
-                                 for x in states])  # fmt: skip
+            states = (eta0, *eta)
 
-            w_sl = sliced(slice(None))
+            def sliced(paths, window, ref=ref, states=states):
+                w = np.full(len(states), np.nan)
+                for i in np.flatnonzero(window):
+                    w[i] = wass.sliced_wasserstein(states[i][paths], ref, e["n_projections"], seed)
+                return w
+
+            w_sl = sliced(slice(None), np.ones(len(states), dtype=bool))
             rate2 = 2 * lam1 - gamma * lam1**2 * (d + c_prime(kappa))
             bound = np.sqrt(9 * s**2 + d * s**2) * np.exp(-rate2 / 2 * t)
             ratios.append(float(np.max(w_emd / (1.1 * bound + 3 * floor.mean))))
             interval = (0.9 * rate2 / 2, 1.1 * lam1)
             rate, pos = _rate_position(t, w_sl, sfloor.mean, *interval)
+            # the jackknife refits on the full sample's window: only its states are re-measured
+            window = (w_sl > 3 * sfloor.mean) & (t > 0)
             group = np.arange(N) % JACKKNIFE_GROUPS
-            se = jackknife_se([_rate_position(t, sliced(group != g), sfloor.mean, *interval)[1]
+            se = jackknife_se([_rate_position(t, sliced(group != g, window), sfloor.mean,
+                                              *interval, window)[1]
                                for g in range(JACKKNIFE_GROUPS)])  # fmt: skip
             positions.append((pos, pos - 1.96 * se, pos + 1.96 * se))
             metrics[f"iso/{v}/{gl}/w2_rate"], metrics[f"iso/{v}/{gl}/alpha"] = rate, df
