@@ -251,14 +251,27 @@ def exact_panel(ax, groups, labels, ylabel, title):
     ax.legend(fontsize=6, ncol=2 if len(groups) > 6 else 1)
 
 
-exact_panel(axes[0, 0], e1[e1["optimizer"] == "rmsprop"].groupby(["model", "variable"]),
-            lambda k: f"RMSprop {LABEL[k[0]]}, {k[1]}", "max-abs error at T",
-            "V1: RMSprop, σ = 0 (exact)")  # fmt: skip
-exact_panel(axes[0, 1], e1[e1["optimizer"] == "adam"].groupby(["protocol", "model"]),
-            lambda k: f"{k[0]}: {k[1]}", "max-abs error at T",
-            "A1: Adam, σ = 0: start 2τ vs t0, code variants")  # fmt: skip
-exact_panel(axes[0, 2], data["E2"].groupby("model"), lambda k: LABEL[k], "|error| of E‖v_T‖²/d",
-            "V2: v-only closed form, with / without W2")  # fmt: skip
+exact_panel(
+    axes[0, 0],
+    e1[e1["optimizer"] == "rmsprop"].groupby(["model", "variable"]),
+    lambda k: f"RMSprop {LABEL[k[0]]}, {k[1]}",
+    "max-abs error at T",
+    "V1: RMSprop, σ = 0 (exact)",
+)
+exact_panel(
+    axes[0, 1],
+    e1[e1["optimizer"] == "adam"].groupby(["protocol", "model"]),
+    lambda k: f"{k[0]}: {k[1]}",
+    "max-abs error at T",
+    "A1: Adam, σ = 0: start 2τ vs t0, code variants",
+)
+exact_panel(
+    axes[0, 2],
+    data["E2"].groupby("model"),
+    lambda k: LABEL[k],
+    "|error| of E‖v_T‖²/d",
+    "V2: v-only closed form, with / without W2",
+)
 ax = axes[1, 0]
 e6 = data["E6"]
 for run, m in (("main", "sde2"), ("b2", "sde2_no_v_w1"), ("b2", "sde2_code_no_v_w1")):
@@ -281,19 +294,32 @@ e9 = data["E9"]
 def error_bar_panel(ax, groups, y, se, labels, ylabel, title):
     """One ±2 SE series per group, log-log in τ with the flipped axis."""
     for key, r in groups:
-        ax.errorbar(r["tau"], r[y].abs(), yerr=2 * r[se], marker="o", ms=3, capsize=2,
-                    label=labels(key))  # fmt: skip
+        ax.errorbar(
+            r["tau"], r[y].abs(), yerr=2 * r[se], marker="o", ms=3, capsize=2, label=labels(key)
+        )
     ax.set(xscale="log", yscale="log", xlabel="τ", ylabel=ylabel, title=title)
     tau_ticks(ax, e9["tau"].unique())
     ax.legend(fontsize=7)
 
 
-error_bar_panel(axes[1, 1], e9[e9["study"] == "S1"].groupby("regime"), "var_theta1", "var_se",
-                lambda k: f"Var θ_T,1, {k}", "Var θ_T,1 (discrete)",
-                "S1: ballistic limit deterministic, batch-eq not")  # fmt: skip
-error_bar_panel(axes[1, 2], e9.groupby(["study", "regime"]), "diff_theta_sq", "diff_se",
-                lambda k: f"{k[0]} {k[1]}", "|E φ(τ) − E φ(τ/2)|  (S2: τ = κη0²)",
-                "S1/S2: coupled consecutive differences ∝ τ")  # fmt: skip
+error_bar_panel(
+    axes[1, 1],
+    e9[e9["study"] == "S1"].groupby("regime"),
+    "var_theta1",
+    "var_se",
+    lambda k: f"Var θ_T,1, {k}",
+    "Var θ_T,1 (discrete)",
+    "S1: ballistic limit deterministic, batch-eq not",
+)
+error_bar_panel(
+    axes[1, 2],
+    e9.groupby(["study", "regime"]),
+    "diff_theta_sq",
+    "diff_se",
+    lambda k: f"{k[0]} {k[1]}",
+    "|E φ(τ) − E φ(τ/2)|  (S2: τ = κη0²)",
+    "S1/S2: coupled consecutive differences ∝ τ",
+)
 fig.suptitle("F5 · diagnostics: exact order checks, the W2 ablation, B2 and the scaling regimes")
 fig.tight_layout()
 save_figure(fig, figure_dir, "F5")

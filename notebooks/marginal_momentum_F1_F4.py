@@ -49,8 +49,9 @@ Z95 = 1.96
 def mc_errorbars(ax, rows, y, label):
     """|rows[y]| against η with 95 % Monte-Carlo bars from rows["se"]."""
     rows = rows.sort_values("eta")
-    ax.errorbar(rows["eta"], rows[y].abs(), yerr=Z95 * rows["se"], marker="o", ms=3, capsize=2,
-                label=label)  # fmt: skip
+    ax.errorbar(
+        rows["eta"], rows[y].abs(), yerr=Z95 * rows["se"], marker="o", ms=3, capsize=2, label=label
+    )
 
 
 def loglog(ax, xlabel, ylabel, title, fontsize=7):

@@ -102,8 +102,14 @@ for eta, rows in fig2.groupby("eta"):
         diverged["ell"], np.minimum(diverged["R"], 1e3), marker="x", s=80, color="k", zorder=3
     )
     ok = rows[rows["sgd_diverged"] == 0]  # a diverged SGD run has no accuracy gap to show
-    axes[1].errorbar(ok["ell"], ok["test_acc_gap_points"], yerr=1.96 * ok["test_acc_gap_se"],
-                     marker="o", capsize=3, label=f"η = {eta:g}")  # fmt: skip
+    axes[1].errorbar(
+        ok["ell"],
+        ok["test_acc_gap_points"],
+        yerr=1.96 * ok["test_acc_gap_se"],
+        marker="o",
+        capsize=3,
+        label=f"η = {eta:g}",
+    )
 panels = [
     (1, "log", "R = train loss SGD / SGDM", "× = SGD diverged (R = ∞, drawn at 10³)"),
     (0, "linear", "test acc. SGDM − SGD (points)", "95 % bars; runs where SGD did not diverge"),

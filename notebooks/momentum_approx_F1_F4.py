@@ -84,9 +84,18 @@ cfg_b = cfg_b[cfg_b["test_function"].isin(["g1", "g3"])].assign(
     error_over_h=lambda t: t["error"] / t["h"],
     model=lambda t: t["approximation"].map(APPROXIMATION_LABELS),
 )
-grid = sns.relplot(data=cfg_b, x="h", y="error_over_h", hue="model", col="test_function",
-                   kind="line", marker="o", height=3.0, aspect=1.2,
-                   facet_kws={"sharey": False})  # fmt: skip
+grid = sns.relplot(
+    data=cfg_b,
+    x="h",
+    y="error_over_h",
+    hue="model",
+    col="test_function",
+    kind="line",
+    marker="o",
+    height=3.0,
+    aspect=1.2,
+    facet_kws={"sharey": False},
+)
 for g_name, ax in grid.axes_dict.items():
     for a, color in zip(["ode", "sde1"], sns.color_palette()[:2], strict=True):
         ax.axhline(metrics[f"B/{a}/{g_name}/phibar"], ls="--", color=color, lw=1)
@@ -96,13 +105,23 @@ save_figure(grid.figure, figure_dir, "F3")
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
-for ax, column, title in zip(axes, ["sup_error", "local_error"],
-                             ["sup-norm error over the grid", "one-step (local) error"],
-                             strict=True):  # fmt: skip
+for ax, column, title in zip(
+    axes,
+    ["sup_error", "local_error"],
+    ["sup-norm error over the grid", "one-step (local) error"],
+    strict=True,
+):
     data = table[(table["config"] == "B") & (table["test_function"] == "g1")]
-    sns.lineplot(data=data.assign(abs_error=data[column].abs(),
-                                  model=data["approximation"].map(APPROXIMATION_LABELS)),
-                 x="h", y="abs_error", hue="model", marker="o", ax=ax)  # fmt: skip
+    sns.lineplot(
+        data=data.assign(
+            abs_error=data[column].abs(), model=data["approximation"].map(APPROXIMATION_LABELS)
+        ),
+        x="h",
+        y="abs_error",
+        hue="model",
+        marker="o",
+        ax=ax,
+    )
     ax.set(xscale="log", yscale="log", xlabel="step size h", ylabel="|error| (g1)", title=title)
 fig.suptitle("F4 · CFG-B: sup-norm orders 1, 1, 2; local orders 2, 2, 3", y=1.02)
 save_figure(fig, figure_dir, "F4")

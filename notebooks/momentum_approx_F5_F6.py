@@ -42,12 +42,19 @@ e3, divergence = read_table(e3_table), read_table(e3_divergence)
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), layout="constrained")
-for ax, stat, label in zip(axes[:2], ["variance", "which_well"], ["Var x_T", "E tanh(5 x_T)"],
-                           strict=True):  # fmt: skip
+for ax, stat, label in zip(
+    axes[:2], ["variance", "which_well"], ["Var x_T", "E tanh(5 x_T)"], strict=True
+):
     for model in ["ode", "sde1", "sde2"]:
         rows = e2[(e2["statistic"] == stat) & (e2["model"] == model)]
-        ax.errorbar(rows["h"], rows["estimate"].abs(), yerr=1.96 * rows["se"], marker="o",
-                    capsize=3, label=APPROXIMATION_LABELS[model])  # fmt: skip
+        ax.errorbar(
+            rows["h"],
+            rows["estimate"].abs(),
+            yerr=1.96 * rows["se"],
+            marker="o",
+            capsize=3,
+            label=APPROXIMATION_LABELS[model],
+        )
     ax.set_xscale("log", base=2)
     ax.set(yscale="log", xlabel="step size h", ylabel=f"|error of {label}|")
     ax.legend(fontsize=8)
@@ -74,8 +81,14 @@ smallest["constant_se"] = smallest["se"] / smallest["h"] ** order
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
 for a, label in [("sde1", "SDE1: e/h"), ("sde2", "SDE2: e/h²")]:
     rows = smallest[smallest["approximation"] == a]
-    axes[0].errorbar(rows["x0"], rows["constant"], yerr=1.96 * rows["constant_se"], marker="o",
-                     capsize=3, label=label)  # fmt: skip
+    axes[0].errorbar(
+        rows["x0"],
+        rows["constant"],
+        yerr=1.96 * rows["constant_se"],
+        marker="o",
+        capsize=3,
+        label=label,
+    )
 axes[0].axhline(0, color="0.7", lw=0.8)
 axes[0].set_xscale("log", base=2)
 axes[0].set_xticks(
@@ -96,8 +109,11 @@ sns.heatmap(
     cbar_kws={"label": "diverged"},
 )
 crit = divergence.groupby("x0")["h_crit"].first()
-axes[1].set(xlabel="h", ylabel="x_0",
-            title="h_crit: " + ", ".join(f"{x:g}: {h:.3g}" for x, h in crit.items()))  # fmt: skip
+axes[1].set(
+    xlabel="h",
+    ylabel="x_0",
+    title="h_crit: " + ", ".join(f"{x:g}: {h:.3g}" for x, h in crit.items()),
+)
 axes[1].title.set_fontsize(8)
 fig.suptitle("F6 · x⁴ stress test: constants grow with x_0; divergence above h_crit", y=1.02)
 save_figure(fig, figure_dir, "F6")

@@ -49,8 +49,9 @@ for (method, sigma), rows in noisy.groupby(["method", "sigma"]):
     axes[1].plot(rows["k"], rows["gap"], label=f"{labels[method]}, σ = {sigma:g}")
 axes[1].set(xscale="log", yscale="log", xlabel="k", ylabel="mean f(x_k) − f*")
 axes[1].legend(fontsize=8)
-fig.suptitle("F7 · O(1/k²) with momentum, O(1/k) without; a noise floor with gradient noise",
-             y=1.02)  # fmt: skip
+fig.suptitle(
+    "F7 · O(1/k²) with momentum, O(1/k) without; a noise floor with gradient noise", y=1.02
+)
 save_figure(fig, figure_dir, "F7")
 
 # %%

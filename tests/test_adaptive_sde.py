@@ -153,8 +153,11 @@ def test_w2_switches(problem):
 
 
 def _det_slopes(disc, problem, name, taus, T, skip_of, **kw):
-    X0 = stack(THETA0, (A @ THETA0) ** 2) if isinstance(disc, RMSprop) else stack(
-        THETA0, [0.0, 0.0], [0.5, 0.5])  # fmt: skip
+    X0 = (
+        stack(THETA0, (A @ THETA0) ** 2)
+        if isinstance(disc, RMSprop)
+        else stack(THETA0, [0.0, 0.0], [0.5, 0.5])
+    )
     errs = []
     for tau in taus:
         if isinstance(disc, RMSprop):
@@ -202,9 +205,15 @@ def test_v_only_closed_form():
     m_sde, _ = v_only_sde(s, M, c, v0, 0.25, 1.0, order=1, w2=False)
     assert np.allclose(m_sde, s + (v0 - s) * np.exp(-c))
     taus = 2.0 ** -np.arange(5, 9)
-    err = {w2: [np.trace(v_only_discrete(s, M, c, v0, t, 1.0)[1]
-                         - v_only_sde(s, M, c, v0, t, 1.0, 2, w2)[1]) for t in taus]
-           for w2 in (True, False)}  # fmt: skip
+    err = {
+        w2: [
+            np.trace(
+                v_only_discrete(s, M, c, v0, t, 1.0)[1] - v_only_sde(s, M, c, v0, t, 1.0, 2, w2)[1]
+            )
+            for t in taus
+        ]
+        for w2 in (True, False)
+    }
     assert abs(fit_loglog_slope(taus, err[True]).slope - 2) < 0.05
     assert abs(fit_loglog_slope(taus, err[False]).slope - 1) < 0.05
 
@@ -280,8 +289,17 @@ def test_divergence_names_experiment_and_step():
     disc = RMSprop(problem, 0.5, 1e-6)
     bad = {"sde2": rmsprop_equation(problem, "sde2", 0.5, 0.5, 1e-6, c_reg=0.0, regulariser="none")}
     with pytest.raises(DivergenceError, match=r"adaptive_sde.E4: .*τ = 0.5"):
-        coupled_weak_errors(disc, bad, stack(np.ones(2), np.full(2, 1e-3)), 0.5, 4.0, 0, 2,
-                            next(Paths(200, 200).chunks(0)), label="adaptive_sde.E4")  # fmt: skip
+        coupled_weak_errors(
+            disc,
+            bad,
+            stack(np.ones(2), np.full(2, 1e-3)),
+            0.5,
+            4.0,
+            0,
+            2,
+            next(Paths(200, 200).chunks(0)),
+            label="adaptive_sde.E4",
+        )
 
 
 def test_hessian_from_eigenvalues_and_problem_resolution():

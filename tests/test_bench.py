@@ -127,8 +127,20 @@ def test_suite_writes_its_tables_and_figure(tmp_path):
     _fake_benchmarks(tmp_path / "runs", [1.0, 2.0])
     from sgdsde.cli import main
 
-    assert main(["bench", "--out", str(tmp_path / "out"), "--size", "toy",
-                 "--walltime", f"quick={tmp_path / 'runs'}"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "bench",
+                "--out",
+                str(tmp_path / "out"),
+                "--size",
+                "toy",
+                "--walltime",
+                f"quick={tmp_path / 'runs'}",
+            ]
+        )
+        == 0
+    )
     for name in ("engine", "peers", "variance_reduction", "walltime"):
         table = pd.read_csv(tmp_path / "out" / f"{name}.csv")
         assert len(table) and "load" in table.columns and (table["size"] == "toy").all()

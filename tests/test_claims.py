@@ -21,15 +21,26 @@ from sgdsde.claims import (
 from .conftest import CLAIM_MANIFESTS
 
 BASE = {
-    "paper": "momentum_approx", "reference": "r", "anchor": "docs/momentum_approx.md#e1",
-    "statement": "s", "provenance": "derived",
-    "experiment": "E1", "check": "within", "expected": 2.0, "tolerance": 0.05,
-}  # fmt: skip
+    "paper": "momentum_approx",
+    "reference": "r",
+    "anchor": "docs/momentum_approx.md#e1",
+    "statement": "s",
+    "provenance": "derived",
+    "experiment": "E1",
+    "check": "within",
+    "expected": 2.0,
+    "tolerance": 0.05,
+}
 
 
 def test_matrix_expands_ids_and_metrics_but_leaves_other_braces():
-    entry = {**BASE, "id": "momentum_approx.E1.{g}", "metric": "B/{g}/slope",
-             "statement": "X_{n+1} for {g}", "matrix": {"g": ["g1", "g2"]}}  # fmt: skip
+    entry = {
+        **BASE,
+        "id": "momentum_approx.E1.{g}",
+        "metric": "B/{g}/slope",
+        "statement": "X_{n+1} for {g}",
+        "matrix": {"g": ["g1", "g2"]},
+    }
     claims = expand(entry)
     assert [c["id"] for c in claims] == ["momentum_approx.E1.g1", "momentum_approx.E1.g2"]
     assert claims[1]["metric"] == "B/g2/slope"
@@ -103,11 +114,14 @@ def test_evaluate_uses_the_metrics_ci_and_a_failed_finding_deviates():
 
 
 def test_summary_counts_each_kind_and_status_and_names_failures():
-    ledger = pd.DataFrame({
-        "paper": ["p"] * 6 + ["q"], "claim_id": ["p.a", "p.b", "p.c", "p.d", "p.e", "p.f", "q.a"],
-        "kind": ["claim", "claim", "negative_control", "finding", "identity", "claim", "claim"],
-        "status": ["pass", "fail", "pass", "deviates", "pass", "unresolved", "pass"],
-    })  # fmt: skip
+    ledger = pd.DataFrame(
+        {
+            "paper": ["p"] * 6 + ["q"],
+            "claim_id": ["p.a", "p.b", "p.c", "p.d", "p.e", "p.f", "q.a"],
+            "kind": ["claim", "claim", "negative_control", "finding", "identity", "claim", "claim"],
+            "status": ["pass", "fail", "pass", "deviates", "pass", "unresolved", "pass"],
+        }
+    )
     assert summary(ledger) == [
         "p: 1 reproduced, 1 negative controls as predicted, 1 identities hold, "
         "1 deviations (findings), 1 unresolved, 1 failed [failed: p.b] [unresolved: p.f]",
@@ -117,9 +131,13 @@ def test_summary_counts_each_kind_and_status_and_names_failures():
 
 
 def test_outcome_table_has_a_row_per_paper_of_the_ledger_and_all():
-    ledger = pd.DataFrame({"paper": ["momentum_approx", "least_squares", "least_squares"],
-                           "kind": ["claim", "identity", "claim"],
-                           "status": ["pass", "pass", "unresolved"]})  # fmt: skip
+    ledger = pd.DataFrame(
+        {
+            "paper": ["momentum_approx", "least_squares", "least_squares"],
+            "kind": ["claim", "identity", "claim"],
+            "status": ["pass", "pass", "unresolved"],
+        }
+    )
     table = outcome_table(ledger)
     assert list(table.index) == ["momentum_approx", "least_squares", "all"]  # papers that ran
     assert table.loc["least_squares", ["rows", "identities hold", "unresolved"]].tolist() == [
@@ -166,8 +184,14 @@ def test_manifest_schema_errors_name_the_entry(tmp_path):
 
 
 def test_latex_macros():
-    ledger = pd.DataFrame({"claim_id": ["momentum_approx.E0.lift"], "measured": [6.2e-16],
-                           "status": ["pass"], "paper": ["momentum_approx"]})  # fmt: skip
+    ledger = pd.DataFrame(
+        {
+            "claim_id": ["momentum_approx.E0.lift"],
+            "measured": [6.2e-16],
+            "status": ["pass"],
+            "paper": ["momentum_approx"],
+        }
+    )
     tex = latex_macros(ledger)
     assert r"\newcommand{\MomentumApproxEZeroLift}{\ensuremath{6.2\times 10^{-16}}}" in tex
     assert r"\newcommand{\MomentumApproxEZeroLiftStatus}{pass}" in tex

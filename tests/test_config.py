@@ -46,15 +46,21 @@ def test_default_and_quick_configs_are_valid(config):
     [
         (lambda c: c["momentum_approx"]["E1"].update(slope_pair=3), "'slope_pair' was unexpected"),
         (lambda c: c.update(seed="abc"), "instance['seed']"),
-        (lambda c: c["momentum_approx"]["E0"].update(h=1.5),
-         "instance['momentum_approx']['E0']['h']"),
-        (lambda c: c["momentum_approx"]["E1"]["configs"]["A"].update(V={"kind": "constant"}),
-         "instance['momentum_approx']['E1']['configs']['A']"),
-        (lambda c: c["momentum_approx"]["E1"]["configs"]["B"]["U"].update(kind="step"),
-         "['configs']['B']['U']['kind']"),
+        (
+            lambda c: c["momentum_approx"]["E0"].update(h=1.5),
+            "instance['momentum_approx']['E0']['h']",
+        ),
+        (
+            lambda c: c["momentum_approx"]["E1"]["configs"]["A"].update(V={"kind": "constant"}),
+            "instance['momentum_approx']['E1']['configs']['A']",
+        ),
+        (
+            lambda c: c["momentum_approx"]["E1"]["configs"]["B"]["U"].update(kind="step"),
+            "['configs']['B']['U']['kind']",
+        ),
     ],
     ids=["unknown-key", "wrong-type", "out-of-range", "regime-mismatch", "bad-enum"],
-)  # fmt: skip
+)
 def test_schema_errors_name_the_key(config, edit, named):
     edit(config)
     assert_schema_error(config, named)
@@ -63,28 +69,52 @@ def test_schema_errors_name_the_key(config, edit, named):
 @pytest.mark.parametrize(
     ("edit", "named"),
     [
-        (lambda ma: ma["E1"]["configs"]["B"]["U"].update(scale=100.0),
-         "momentum_approx.E1.configs.B.U: unstable"),
-        (lambda ma: ma["E1"]["configs"]["B"]["V"].update(scale=5.0),
-         "momentum_approx.E1.configs.B.V: h·V"),
-        (lambda ma: ma["E1"]["configs"]["A"]["Z"].update(kind="affine", slope=1.0),
-         "momentum_approx.E1.configs.A.Z: momentum must lie in [0, 1)"),
+        (
+            lambda ma: ma["E1"]["configs"]["B"]["U"].update(scale=100.0),
+            "momentum_approx.E1.configs.B.U: unstable",
+        ),
+        (
+            lambda ma: ma["E1"]["configs"]["B"]["V"].update(scale=5.0),
+            "momentum_approx.E1.configs.B.V: h·V",
+        ),
+        (
+            lambda ma: ma["E1"]["configs"]["A"]["Z"].update(kind="affine", slope=1.0),
+            "momentum_approx.E1.configs.A.Z: momentum must lie in [0, 1)",
+        ),
         (lambda ma: ma["problem"].update(A=[[1.0, 2.0], [2.0, 1.0]]), "momentum_approx.problem.A"),
         (lambda ma: ma["E1"]["configs"]["B"].update(k=[3, 5]), "momentum_approx.E1.configs.B.k"),
-        (lambda ma: ma["E1"]["configs"]["B"]["U"].update(scale=[1.0, 2.0, 3.0]),
-         "momentum_approx.E1.configs.B.U.scale"),
+        (
+            lambda ma: ma["E1"]["configs"]["B"]["U"].update(scale=[1.0, 2.0, 3.0]),
+            "momentum_approx.E1.configs.B.U.scale",
+        ),
         (lambda ma: ma["E0"].update(eta=[0.1, 0.01]), "momentum_approx.E0.eta"),
         (lambda ma: ma["E2"]["mc"].update(n_paths=1000), "momentum_approx.E2.mc.n_paths"),
         (lambda ma: ma["E3"]["mc"].update(fine_steps=7), "momentum_approx.E3.mc.fine_steps"),
-        (lambda ma: ma["E7"]["sweep"].update(U=["inverse", "typo"]),
-         "momentum_approx.E7.sweep.U: names ['typo']"),
+        (
+            lambda ma: ma["E7"]["sweep"].update(U=["inverse", "typo"]),
+            "momentum_approx.E7.sweep.U: names ['typo']",
+        ),
         (lambda ma: ma["E1c"].update(config="C"), "momentum_approx.E1c.config"),
-        (lambda ma: ma["E7"]["V"]["const"].update(scale=40.0),
-         "momentum_approx.E7 (U=const, V=const).V: h·V"),
+        (
+            lambda ma: ma["E7"]["V"]["const"].update(scale=40.0),
+            "momentum_approx.E7 (U=const, V=const).V: h·V",
+        ),
     ],
-    ids=["unstable", "damping", "momentum", "indefinite-A", "short-ladder", "scale-length",
-         "range", "paths", "fine-steps", "sweep-name", "reference", "sweep-stability"],
-)  # fmt: skip
+    ids=[
+        "unstable",
+        "damping",
+        "momentum",
+        "indefinite-A",
+        "short-ladder",
+        "scale-length",
+        "range",
+        "paths",
+        "fine-steps",
+        "sweep-name",
+        "reference",
+        "sweep-stability",
+    ],
+)
 def test_cross_field_errors_name_the_key(config, edit, named):
     edit(config["momentum_approx"])
     assert_config_error(config, named)

@@ -35,7 +35,7 @@ def test_check_config_without_the_section(config):
         (lambda a: a["problems"]["main"].update(v0="cold"), "['problems']['main']['v0']"),
     ],
     ids=["unknown-key", "bad-regime", "em-range", "bad-model", "bad-v0"],
-)  # fmt: skip
+)
 def test_schema_errors_name_the_key(config, edit, named):
     edit(config["adaptive_sde"])
     assert_schema_error(config, named)
@@ -45,8 +45,10 @@ def test_schema_errors_name_the_key(config, edit, named):
     ("edit", "named"),
     [
         (lambda a: a["E4"].update(problem="nope"), "adaptive_sde.E4.problem: unknown problem"),
-        (lambda a: a["problems"]["main"].update(A=[[1.0, 2.0], [2.0, 1.0]]),
-         "adaptive_sde.problems.main.A"),
+        (
+            lambda a: a["problems"]["main"].update(A=[[1.0, 2.0], [2.0, 1.0]]),
+            "adaptive_sde.problems.main.A",
+        ),
         (lambda a: a["problems"]["main"].update(theta0=[1.0]), "adaptive_sde.problems.main.theta0"),
         (lambda a: a["E4"]["optimizer"].update(c=5.0), "adaptive_sde.E4.optimizer.c: c·τ"),
         (lambda a: a["E7"]["optimizer"].pop("c1"), "adaptive_sde.E7.optimizer.c1: is required"),
@@ -58,10 +60,21 @@ def test_schema_errors_name_the_key(config, edit, named):
         (lambda a: a["E1"].update(fit_last=9), "adaptive_sde.E1.fit_last"),
         (lambda a: a["E9"]["srsr"].update(kappas=[1, 2, 3, 4]), "adaptive_sde.E9.srsr.kappas"),
     ],
-    ids=["problem-name", "indefinite-A", "theta0-length", "unstable-c", "missing-rate",
-         "short-ladder", "t0-grid", "adam-t0", "adam-only-model", "trajectory-tau", "fit-last",
-         "kappas"],
-)  # fmt: skip
+    ids=[
+        "problem-name",
+        "indefinite-A",
+        "theta0-length",
+        "unstable-c",
+        "missing-rate",
+        "short-ladder",
+        "t0-grid",
+        "adam-t0",
+        "adam-only-model",
+        "trajectory-tau",
+        "fit-last",
+        "kappas",
+    ],
+)
 def test_cross_field_errors_name_the_key(config, edit, named):
     edit(config["adaptive_sde"])
     assert_config_error(config, named)

@@ -29,11 +29,13 @@ def test_configs_without_this_paper_are_unaffected(config):
         (lambda m: m["E0"].update(beta=1.0), "['marginal_momentum']['E0']['beta']"),
         (lambda m: m["E7"].update(seeds="0"), "['marginal_momentum']['E7']['seeds']"),
         (lambda m: m["E10"].update(enabled="yes"), "['marginal_momentum']['E10']['enabled']"),
-        (lambda m: m["E5"]["cases"]["label"].update(sigma_iso=-1),
-         "['cases']['label']['sigma_iso']"),
+        (
+            lambda m: m["E5"]["cases"]["label"].update(sigma_iso=-1),
+            "['cases']['label']['sigma_iso']",
+        ),
     ],
     ids=["unknown-key", "beta-out-of-range", "wrong-type", "bool", "nested-range"],
-)  # fmt: skip
+)
 def test_schema_errors_name_the_key(config, edit, named):
     edit(config["marginal_momentum"])
     assert_schema_error(config, named)
@@ -42,20 +44,32 @@ def test_schema_errors_name_the_key(config, edit, named):
 @pytest.mark.parametrize(
     ("edit", "named"),
     [
-        (lambda m: m["E0"].update(step_checkpoints=[0, 500]),
-         "marginal_momentum.E0.step_checkpoints"),
+        (
+            lambda m: m["E0"].update(step_checkpoints=[0, 500]),
+            "marginal_momentum.E0.step_checkpoints",
+        ),
         (lambda m: m["E1"].update(gamma=[0.1, 0.01]), "marginal_momentum.E1.gamma"),
         (lambda m: m["E4a"].update(x0=[1.0]), "marginal_momentum.E4a.x0"),
         (lambda m: m["E4b"].update(j_max=2), "marginal_momentum.E4b.j_max"),
-        (lambda m: m["E5"]["cases"]["label"].update(j_max=2),
-         "marginal_momentum.E5.cases.label.j_max"),
+        (
+            lambda m: m["E5"]["cases"]["label"].update(j_max=2),
+            "marginal_momentum.E5.cases.label.j_max",
+        ),
         (lambda m: m["E9"].update(ells=[2, 4]), "marginal_momentum.E9.ells"),
         (lambda m: m["E10"].update(enabled=True), "marginal_momentum.E10.data_dir"),
         (lambda m: m["E10"].update(depth=33), "marginal_momentum.E10.depth"),
     ],
-    ids=["checkpoint", "range-order", "shape", "ladder", "toy-ladder", "no-ell-1", "no-data",
-         "depth"],
-)  # fmt: skip
+    ids=[
+        "checkpoint",
+        "range-order",
+        "shape",
+        "ladder",
+        "toy-ladder",
+        "no-ell-1",
+        "no-data",
+        "depth",
+    ],
+)
 def test_cross_field_errors_name_the_key(config, edit, named):
     edit(config["marginal_momentum"])
     assert_config_error(config, named)

@@ -68,8 +68,13 @@ def test_noise_free_ode_is_one_deterministic_path(cfg_b):
 
 
 def test_diverging_paths_are_flagged_and_never_averaged():
-    model = HeavyBallRegimeB(GaussianOracle(Quartic(1), np.eye(1)), Schedule("constant"),
-                             Schedule("constant", 2.0), np.array([32.0]), np.zeros(1))  # fmt: skip
+    model = HeavyBallRegimeB(
+        GaussianOracle(Quartic(1), np.eye(1)),
+        Schedule("constant"),
+        Schedule("constant", 2.0),
+        np.array([32.0]),
+        np.zeros(1),
+    )
     mc = MonteCarlo(n_paths=256, paths_per_block=128, fine_steps=4)
     with np.errstate(all="raise"):  # no overflow or NaN escapes the engine
         optimiser, sdes = coupled_models(model, 0.25, ["sde1"])

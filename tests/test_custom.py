@@ -17,13 +17,22 @@ from .conftest import REPO
 
 EXAMPLE = REPO / "docs" / "examples" / "sgd_modified_equation.py"
 STUDY = {
-    "module": str(EXAMPLE), "problem": {"kind": "double_well", "dim": 1}, "noise": 0.5,
-    "x0": [0.5], "T": 1.0, "ladder": [3, 6], "test_functions": ["x1", "sq_norm"],
+    "module": str(EXAMPLE),
+    "problem": {"kind": "double_well", "dim": 1},
+    "noise": 0.5,
+    "x0": [0.5],
+    "T": 1.0,
+    "ladder": [3, 6],
+    "test_functions": ["x1", "sq_norm"],
     "mc": {"n_paths": 8192, "fine_steps": 8, "paths_per_block": 1024, "blocks_per_chunk": 4},
     "tolerance": 0.25,
-}  # fmt: skip
-QUADRATIC = {**STUDY, "problem": {"kind": "quadratic", "A": [[1.0, 0.3], [0.3, 0.5]]},
-             "x0": [1.0, -0.5], "test_functions": ["x1", "sq_norm", "cos_x1"]}  # fmt: skip
+}
+QUADRATIC = {
+    **STUDY,
+    "problem": {"kind": "quadratic", "A": [[1.0, 0.3], [0.3, 0.5]]},
+    "x0": [1.0, -0.5],
+    "test_functions": ["x1", "sq_norm", "cos_x1"],
+}
 
 
 def test_the_worked_example_measures_its_orders_and_refutes_the_wrong_model():
@@ -48,8 +57,17 @@ def test_the_api_takes_functions_and_a_problem():
     module = load_module(EXAMPLE)
     oracle = build_oracle({"kind": "quartic", "dim": 2}, 0.3)
     tests = {"x1": lambda x: x[:, 0]}
-    _, fits = weak_error_study(module.optimizer, module.models, oracle, np.array([0.8, -0.4]),
-                               [3, 4, 5], 1.0, MonteCarlo(4096), tests, 1)  # fmt: skip
+    _, fits = weak_error_study(
+        module.optimizer,
+        module.models,
+        oracle,
+        np.array([0.8, -0.4]),
+        [3, 4, 5],
+        1.0,
+        MonteCarlo(4096),
+        tests,
+        1,
+    )
     assert set(fits["model"]) == {"sde1", "sde2", "sde2_wrong_sign"}
     assert set(fits["status"]) <= {"pass", "fail", "unresolved"}
 
@@ -65,14 +83,18 @@ def _module(tmp_path, body: str):
     [
         ("del models\n", r"mine.py: defines no function models"),
         ("SGD.step = lambda self, t, X, z: X[:, :0]\n", r"optimizer.step returned shape \(2, 0\)"),
-        ("ModifiedEquation.drift = lambda self, t, X: X * np.nan\n",
-         r"models\(\)\['sde1'\].drift returned non-finite values"),
-        ("del ModifiedEquation.diffusion\n",
-         r"models\(\)\['sde1'\]: ModifiedEquation has no diffusion"),
+        (
+            "ModifiedEquation.drift = lambda self, t, X: X * np.nan\n",
+            r"models\(\)\['sde1'\].drift returned non-finite values",
+        ),
+        (
+            "del ModifiedEquation.diffusion\n",
+            r"models\(\)\['sde1'\]: ModifiedEquation has no diffusion",
+        ),
         ("raise ImportError('broken')\n", r"mine.py: importing it raised"),
     ],
     ids=["no-models", "wrong-shape", "non-finite", "missing-method", "import-error"],
-)  # fmt: skip
+)
 def test_a_bad_module_is_refused_naming_the_module_and_the_method(tmp_path, body, message):
     with pytest.raises(CustomModuleError, match=message):
         run_study(_module(tmp_path, body), 1, "mine")
@@ -171,8 +193,13 @@ def test_a_problem_of_ones_own_with_a_noise_covariance(tmp_path):
     def problem():
         return Tilted()
     """
-    cfg = {**_module(tmp_path, body), "problem": {"kind": "module"}, "x0": [1.0, 0.0],
-           "noise": [[0.25, 0.1], [0.1, 0.16]], "ladder": [3, 8]}  # fmt: skip
+    cfg = {
+        **_module(tmp_path, body),
+        "problem": {"kind": "module"},
+        "x0": [1.0, 0.0],
+        "noise": [[0.25, 0.1], [0.1, 0.16]],
+        "ladder": [3, 8],
+    }
     table, fits = run_study(cfg, 1, "mine")
     assert (table["method"] == "exact").all()
     order = fits.set_index(["model", "test_function"])["order"]
@@ -184,13 +211,21 @@ def test_a_problem_of_ones_own_with_a_noise_covariance(tmp_path):
     ("body", "problem", "noise", "message"),
     [
         ("", {"kind": "module"}, 0.5, r"mine.py: problem.kind module needs a function problem\(\)"),
-        ("def problem():\n    return object()\n", {"kind": "module"}, 0.5,
-         r"problem\(\): object has no dim, mean_field, mean_field_jvp"),
-        ("", {"kind": "double_well", "dim": 1}, [[1.0, 0.0], [0.0, 1.0]],
-         r"noise: a covariance must be a symmetric positive semidefinite 1×1 matrix"),
+        (
+            "def problem():\n    return object()\n",
+            {"kind": "module"},
+            0.5,
+            r"problem\(\): object has no dim, mean_field, mean_field_jvp",
+        ),
+        (
+            "",
+            {"kind": "double_well", "dim": 1},
+            [[1.0, 0.0], [0.0, 1.0]],
+            r"noise: a covariance must be a symmetric positive semidefinite 1×1 matrix",
+        ),
     ],
     ids=["no-problem", "problem-without-methods", "covariance-shape"],
-)  # fmt: skip
+)
 def test_a_bad_own_problem_or_covariance_is_named(tmp_path, body, problem, noise, message):
     cfg = {**_module(tmp_path, body), "problem": problem, "noise": noise}
     with pytest.raises(CustomModuleError, match=message):

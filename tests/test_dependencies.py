@@ -9,9 +9,15 @@ def _names(paper, label):
 
 def test_an_experiment_depends_on_its_imports_and_its_command_line():
     e0 = _names("marginal_momentum", "E0")
-    assert {"cli.py", "experiments/__init__.py", "experiments/marginal_momentum/__init__.py",
-            "experiments/marginal_momentum/monte_carlo.py", "engine.py", "seeding.py",
-            "stats.py"} <= e0  # fmt: skip
+    assert {
+        "cli.py",
+        "experiments/__init__.py",
+        "experiments/marginal_momentum/__init__.py",
+        "experiments/marginal_momentum/monte_carlo.py",
+        "engine.py",
+        "seeding.py",
+        "stats.py",
+    } <= e0
     assert "nets.py" not in e0 and "experiments/marginal_momentum/analogues.py" not in e0
     assert "nets.py" in _names("marginal_momentum", "E7_run")
 

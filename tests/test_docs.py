@@ -16,8 +16,9 @@ TEXT = (".py", ".smk", ".yaml", ".yml", ".md", ".rst", ".tex", ".toml", ".cff", 
 
 
 def tracked_text_files():
-    names = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True,
-                           check=True).stdout.split()  # fmt: skip
+    names = subprocess.run(
+        ["git", "ls-files"], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout.split()
     return [REPO / n for n in names if n.endswith(TEXT) or n in ("Snakefile", "run")]
 
 

@@ -25,13 +25,16 @@ Intro, see [the first experiment](#e1) and [a derivation](other.md#lift); the sl
 <a id="t1"></a>
 **T1**: the fitted slopes.
 """
-FILES = {"figures": {"F1": "../results/toy/figures/F1.pdf"},
-         "tables": {"T1": "generated/toy_T1.tex"}}  # fmt: skip
+FILES = {
+    "figures": {"F1": "../results/toy/figures/F1.pdf"},
+    "tables": {"T1": "generated/toy_T1.tex"},
+}
 
 
 def convert(markdown=DOCUMENT, claims=("toy.E1.slope",), **files):
-    return document_latex(markdown, "toy", papers=("toy", "other"), claims=claims,
-                          **(FILES | files))  # fmt: skip
+    return document_latex(
+        markdown, "toy", papers=("toy", "other"), claims=claims, **(FILES | files)
+    )
 
 
 def test_anchors_links_and_claims_become_labels_references_and_macros():
@@ -90,7 +93,12 @@ def test_every_method_document_converts_with_the_workflow_files(paper):
         tables = import_module(f"sgdsde.experiments.{paper}.tables").TABLES
     figures = {f"F{i}": f"../results/{paper}/figures/F{i}.pdf" for i in range(1, count + 1)}
     tables = {name: f"generated/{paper}_{name}.tex" for name in tables}
-    tex = document_latex((ROOT / "docs" / f"{paper}.md").read_text(), paper,
-                         papers=("methods", *PAPERS), claims=claims, figures=figures,
-                         tables=tables)  # fmt: skip
+    tex = document_latex(
+        (ROOT / "docs" / f"{paper}.md").read_text(),
+        paper,
+        papers=("methods", *PAPERS),
+        claims=claims,
+        figures=figures,
+        tables=tables,
+    )
     assert r"\phantomsection\label{doc:" in tex

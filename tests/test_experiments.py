@@ -68,8 +68,14 @@ def test_e4_acceleration_and_bounds():
     the bound."""
     from sgdsde.experiments.momentum_approx.convex import run_E4
 
-    c = {"log10_lambda": [-6, 0], "n_coordinates": 100, "iterations": 1000, "window": [10, 300],
-         "ode_t_range": [0.1, 300.0], "stochastic": {"sigma": 0.01, "n_paths": 4}}  # fmt: skip
+    c = {
+        "log10_lambda": [-6, 0],
+        "n_coordinates": 100,
+        "iterations": 1000,
+        "window": [10, 300],
+        "ode_t_range": [0.1, 300.0],
+        "stochastic": {"sigma": 0.01, "n_paths": 4},
+    }
     m = run_E4({"E4": c}, 1).metrics
     assert m["gd/envelope_slope"] == pytest.approx(-1.0, abs=0.1)
     for method in ("hb", "nag", "ode"):

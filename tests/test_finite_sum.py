@@ -9,9 +9,15 @@ from sgdsde.observables import SquaredNorm
 from sgdsde.sde import APPROXIMATIONS
 from sgdsde.stats import mean_with_se
 
-CFG = {"n_data": 8, "x_true": [1.0, -0.5], "label_noise": 0.5, "x0": [0.0, 0.0],
-       "p0": [0.0, 0.0], "U": {"kind": "inverse", "scale": 0.5},
-       "V": {"kind": "constant", "scale": 2.0}}  # fmt: skip
+CFG = {
+    "n_data": 8,
+    "x_true": [1.0, -0.5],
+    "label_noise": 0.5,
+    "x0": [0.0, 0.0],
+    "p0": [0.0, 0.0],
+    "U": {"kind": "inverse", "scale": 0.5},
+    "V": {"kind": "constant", "scale": 2.0},
+}
 
 
 def test_noise_covariance_and_its_expectation_match_sampling(rng):
@@ -23,8 +29,12 @@ def test_noise_covariance_and_its_expectation_match_sampling(rng):
         np.testing.assert_allclose(np.cov(directions.T, bias=True), cov, atol=1e-12)
     m, P = np.array([0.3, -0.2]), np.array([[0.5, 0.1], [0.1, 0.2]])
     draws = rng.multivariate_normal(m, P, size=200_000)
-    np.testing.assert_allclose(oracle.covariance(draws).mean(axis=0),
-                               oracle.expected_covariance(m, P), rtol=0.02, atol=2e-3)  # fmt: skip
+    np.testing.assert_allclose(
+        oracle.covariance(draws).mean(axis=0),
+        oracle.expected_covariance(m, P),
+        rtol=0.02,
+        atol=2e-3,
+    )
 
 
 def test_second_moment_recursion_matches_minibatch_monte_carlo():

@@ -35,8 +35,9 @@ def test_training_factor_has_the_sgd_covariance(d3, kappa, rng):
     """docs/least_squares.md#derivations test 1: σσᵀ = γΣ_κ(θ) for the factor √(γ/n)Xᵀdiag(r)P_κ."""
     for theta in rng.standard_normal((5, 3)):
         s = ls.sigma_factor(d3, theta, 0.3, kappa)
-        np.testing.assert_allclose(s @ s.T, 0.3 * ls.noise_covariance(d3, theta, kappa),
-                                   rtol=1e-12, atol=1e-14)  # fmt: skip
+        np.testing.assert_allclose(
+            s @ s.T, 0.3 * ls.noise_covariance(d3, theta, kappa), rtol=1e-12, atol=1e-14
+        )
 
 
 def test_population_covariance_is_the_gradient_covariance(rng):
@@ -45,8 +46,7 @@ def test_population_covariance_is_the_gradient_covariance(rng):
     lam, eta, sigma = np.array([1.0, 0.5]), np.array([0.7, -1.2]), 0.8
     x = rng.standard_normal((400_000, 2)) * np.sqrt(lam)
     g = x * (x @ eta - sigma * rng.standard_normal(400_000))[:, None]
-    np.testing.assert_allclose(np.cov(g.T), ls.population_covariance(lam, eta, sigma, 1),
-                               atol=0.02)  # fmt: skip
+    np.testing.assert_allclose(np.cov(g.T), ls.population_covariance(lam, eta, sigma, 1), atol=0.02)
     second = g.T @ g / len(g)
     np.testing.assert_allclose(second, ls.population_covariance(lam, eta, sigma, 0), atol=0.02)
 
@@ -70,8 +70,9 @@ def test_stationary_second_moment_solves_the_lyapunov_equation(d3, kappa):
     M = ls.stationary_second_moment(ops, gamma, kappa)
     H, S0 = d3.H, ops.unvec(ops.S0)
     T = ops.unvec(ops.T @ ops.vec(M))
-    np.testing.assert_allclose(H @ M + M @ H - gamma * (T - kappa * H @ M @ H), gamma * S0,
-                               atol=1e-13)  # fmt: skip
+    np.testing.assert_allclose(
+        H @ M + M @ H - gamma * (T - kappa * H @ M @ H), gamma * S0, atol=1e-13
+    )
     assert np.linalg.eigvalsh(M).min() > 0
 
 
@@ -81,11 +82,16 @@ def test_sgd_stationary_moment_equals_v0_and_em_v1_with_step_gamma_is_sgd(d3):
     − H·H cancels the Δ²HMH)."""
     ops = ls.SymOperators(d3)
     for gamma in (0.05, 0.2):
-        np.testing.assert_allclose(ls.sgd_stationary_second_moment(ops, gamma),
-                                   ls.stationary_second_moment(ops, gamma, 0),
-                                   rtol=1e-10)  # fmt: skip
-        np.testing.assert_allclose(ls.em_moment_step_matrix(ops, gamma, 1, gamma),
-                                   ls.sgd_moment_step_matrix(ops, gamma), atol=1e-14)  # fmt: skip
+        np.testing.assert_allclose(
+            ls.sgd_stationary_second_moment(ops, gamma),
+            ls.stationary_second_moment(ops, gamma, 0),
+            rtol=1e-10,
+        )
+        np.testing.assert_allclose(
+            ls.em_moment_step_matrix(ops, gamma, 1, gamma),
+            ls.sgd_moment_step_matrix(ops, gamma),
+            atol=1e-14,
+        )
 
 
 @pytest.mark.parametrize("kappa", [0, 1])
@@ -232,8 +238,13 @@ def test_simulations_raise_on_divergence(d3):
 
 
 def test_dataset_files_are_versioned(tmp_path):
-    cfg = {"kind": "training", "n": 10, "spectrum": {"power": 1.0, "d": 4},
-           "theta_true": "gaussian", "noise": 0.0}  # fmt: skip
+    cfg = {
+        "kind": "training",
+        "n": 10,
+        "spectrum": {"power": 1.0, "d": 4},
+        "theta_true": "gaussian",
+        "noise": 0.0,
+    }
     arrays = ls.make_training_set(cfg, np.random.default_rng(0))
     assert arrays["X"].shape == (10, 4)
     np.testing.assert_allclose(arrays["X"] @ arrays["theta_true"], arrays["y"])  # noiseless

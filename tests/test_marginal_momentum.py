@@ -68,8 +68,10 @@ def test_averaged_lr_matches_its_definition(rng):
     """η̄_k = (1−β_k) Σ_{j≥k} η_j β_{k+1:j} (Eq. 8), by brute force over a zero tail."""
     K = 30
     eta, beta = rng.uniform(0.01, 0.1, K), rng.uniform(0, 0.95, K)
-    brute = [(1 - beta[k]) * sum(eta[j] * np.prod(beta[k + 1 : j + 1]) for j in range(k, K))
-             for k in range(K)]  # fmt: skip
+    brute = [
+        (1 - beta[k]) * sum(eta[j] * np.prod(beta[k + 1 : j + 1]) for j in range(k, K))
+        for k in range(K)
+    ]
     np.testing.assert_allclose(mf.averaged_lr(eta, beta, tail="zero"), brute, rtol=1e-13)
     offset = [sum(eta[j] * np.prod(beta[k : j + 1]) for j in range(k, K)) for k in range(K)]
     np.testing.assert_allclose(mf.coupled_offset(eta, beta), offset, rtol=1e-13)
@@ -89,9 +91,20 @@ def test_averaged_lr_smooths_a_step_decay():
 
 
 def test_coupled_trajectory_identity_is_exact():
-    metrics = run_E2({"E2": {"n_steps": 80, "n_paths": 4, "sigma": 1.0, "x0": [1.0, 0.5],
-                             "eta": [0.01, 0.1], "beta": [0.0, 0.99],
-                             "constant": {"eta": 0.05, "beta": 0.9}}}, 3).metrics  # fmt: skip
+    metrics = run_E2(
+        {
+            "E2": {
+                "n_steps": 80,
+                "n_paths": 4,
+                "sigma": 1.0,
+                "x0": [1.0, 0.5],
+                "eta": [0.01, 0.1],
+                "beta": [0.0, 0.99],
+                "constant": {"eta": 0.05, "beta": 0.9},
+            }
+        },
+        3,
+    ).metrics
     assert metrics["identity_max_error"] < 1e-12
     assert metrics["constant_eta_bar_error"] < 1e-12
 
@@ -163,8 +176,15 @@ def test_descent_lemma_is_exact_for_a_quadratic(rng):
 
 
 def test_descent_lemma_quadrature_orders():
-    cfg = {"E3": {"points": [[1.0, 0.5]], "eta0": 0.2, "n_eta": 9, "fit_points": 5,
-                  "quadrature_nodes": 40}}  # fmt: skip
+    cfg = {
+        "E3": {
+            "points": [[1.0, 0.5]],
+            "eta0": 0.2,
+            "n_eta": 9,
+            "fit_points": 5,
+            "quadrature_nodes": 40,
+        }
+    }
     metrics = run_E3(cfg, 0).metrics
     assert metrics["p1/unit/residual3_slope"] == pytest.approx(3.0, abs=0.2)
     assert metrics["p1/inverse_sqrt/residual3_slope"] == pytest.approx(2.0, abs=0.2)
@@ -177,8 +197,9 @@ def test_nc2_derivatives_match_finite_differences(rng):
     fd_hess = [(p.gradient(x + h * e) - p.gradient(x - h * e)) / (2 * h) for e in np.eye(2)]
     np.testing.assert_allclose(p.hessian(x), np.array(fd_hess).T, atol=1e-6)
     xi = rng.standard_normal(2)
-    np.testing.assert_allclose(p.sample_gradient(x, 0.7, xi),
-                               p.gradient(x) + 0.7 * p.noise_sqrt_diag(x) * xi)  # fmt: skip
+    np.testing.assert_allclose(
+        p.sample_gradient(x, 0.7, xi), p.gradient(x) + 0.7 * p.noise_sqrt_diag(x) * xi
+    )
 
 
 def test_manifold_toy_label_noise_sgd_identity(rng):
@@ -196,19 +217,22 @@ def test_slow_sde_closed_form_with_a_step_schedule():
     assert toy_label_noise_limit(3.75, 1.0, _lam_sq_integral(spec, 1.5)) == pytest.approx(
         1.468, abs=1e-3
     )
-    samples = toy_slow_sde(3.75, ToySlowSDE(1.0, 0.0, lambda t: 1.0), 1e-3, 3, 0, ("t", "E5"),
-                           [1.0])  # fmt: skip
+    samples = toy_slow_sde(
+        3.75, ToySlowSDE(1.0, 0.0, lambda t: 1.0), 1e-3, 3, 0, ("t", "E5"), [1.0]
+    )
     np.testing.assert_allclose(samples[1.0], 3.75 * np.exp(-1.0), rtol=1e-3)
 
 
 def test_linear_gaussian_moments_of_sgd_in_one_dimension():
     """E x_k² = a^{2k} x0² + η²σ² (1 − a^{2k})/(1 − a²), a = 1 − ηh."""
     h, eta, sigma, x0, K = 2.0, 0.1, 1.5, 1.0, 25
-    got = mf.linear_gaussian_moments(np.array([[h]]), np.array([x0]), None, np.full(K, eta), 0.0,
-                                  sigma, momentum=False)  # fmt: skip
+    got = mf.linear_gaussian_moments(
+        np.array([[h]]), np.array([x0]), None, np.full(K, eta), 0.0, sigma, momentum=False
+    )
     a, k = 1 - eta * h, np.arange(K + 1)
-    np.testing.assert_allclose(got, a ** (2 * k) * x0**2 + (eta * sigma) ** 2
-                               * (1 - a ** (2 * k)) / (1 - a**2))  # fmt: skip
+    np.testing.assert_allclose(
+        got, a ** (2 * k) * x0**2 + (eta * sigma) ** 2 * (1 - a ** (2 * k)) / (1 - a**2)
+    )
 
 
 def test_linear_gaussian_moments_of_sgdm_against_monte_carlo(rng):
@@ -255,8 +279,16 @@ def test_json_records_turn_non_finite_into_none():
 def test_monte_carlo_results_do_not_depend_on_the_chunk_size():
     from sgdsde.experiments.marginal_momentum.monte_carlo import run_E0
 
-    base = {"eta": 0.1, "beta": 0.9, "sigma": 1.0, "c": 1.0, "n_steps": 20, "n_paths": 25_000,
-            "step_checkpoints": [0, 19], "gap_horizon": 100}  # fmt: skip
+    base = {
+        "eta": 0.1,
+        "beta": 0.9,
+        "sigma": 1.0,
+        "c": 1.0,
+        "n_steps": 20,
+        "n_paths": 25_000,
+        "step_checkpoints": [0, 19],
+        "gap_horizon": 100,
+    }
     one, two = (run_E0({"E0": {**base, "chunk": chunk}}, 7).metrics for chunk in (10_000, 30_000))
     assert one["rows"] == two["rows"]
 

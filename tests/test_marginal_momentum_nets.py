@@ -46,9 +46,19 @@ def test_momentum_optimiser_is_form_3(rng):
 
 
 def test_torch_sgd_conventions_match_the_recursions():
-    cfg = {"E1": {"n_steps": 30, "n_paths": 2, "sigma": 1.0, "x0": [1.0, 0.5],
-                  "gamma": [0.01, 0.1], "mu": [0.0, 0.99], "tau": [0.0, 0.9], "z0": [1.0],
-                  "heavy_ball": {"gamma": 0.05, "beta": 0.9}}}  # fmt: skip
+    cfg = {
+        "E1": {
+            "n_steps": 30,
+            "n_paths": 2,
+            "sigma": 1.0,
+            "x0": [1.0, 0.5],
+            "gamma": [0.01, 0.1],
+            "mu": [0.0, 0.99],
+            "tau": [0.0, 0.9],
+            "z0": [1.0],
+            "heavy_ball": {"gamma": 0.05, "beta": 0.9},
+        }
+    }
     metrics = run_E1(cfg, 0).metrics
     assert metrics["torch_dampened_vs_form3_max_error"] < 1e-6
     assert metrics["torch_default_vs_form1_max_error"] < 1e-6
@@ -93,8 +103,16 @@ def test_training_is_deterministic_and_flags_divergence():
 
     def run(eta):
         model = mlp([64, 16], 10, seed=1)
-        diverged, _ = train(model, data.X_train, data.y_train, eta=eta, beta=0.9, B=32,
-                            multipliers=np.ones(30), seed=2)  # fmt: skip
+        diverged, _ = train(
+            model,
+            data.X_train,
+            data.y_train,
+            eta=eta,
+            beta=0.9,
+            B=32,
+            multipliers=np.ones(30),
+            seed=2,
+        )
         return diverged, [p.detach().clone() for p in model.parameters()]
 
     (d1, p1), (d2, p2) = run(0.5), run(0.5)
@@ -106,11 +124,20 @@ def test_training_is_deterministic_and_flags_divergence():
 def test_fig1_summary_uses_sgdm_best_eta_for_sgd():
     import pandas as pd
 
-    runs = pd.DataFrame([
-        {"B": 16, "seed": 0, "eta": e, "optimizer": o, "diverged": False, "val_acc": v,
-         "test_acc": v}
-        for (e, o, v) in [(1, "SGD", 0.9), (2, "SGD", 0.5), (1, "SGDM", 0.1), (2, "SGDM", 0.8)]
-    ])  # fmt: skip
+    runs = pd.DataFrame(
+        [
+            {
+                "B": 16,
+                "seed": 0,
+                "eta": e,
+                "optimizer": o,
+                "diverged": False,
+                "val_acc": v,
+                "test_acc": v,
+            }
+            for (e, o, v) in [(1, "SGD", 0.9), (2, "SGD", 0.5), (1, "SGDM", 0.1), (2, "SGDM", 0.8)]
+        ]
+    )
     s = fig1_summary(runs).set_index("series")
     assert s.loc["SGDM", "eta"] == 2 and s.loc["SGD_at_eta_star", "test_acc_mean"] == 0.5
     assert s.loc["SGD_own_best", "eta"] == 1
@@ -119,12 +146,28 @@ def test_fig1_summary_uses_sgdm_best_eta_for_sgd():
 def test_table1_selection_picks_best_dev_accuracy():
     import pandas as pd
 
-    runs = pd.DataFrame([
-        {"K": 4, "data_seed": 13, "method": "SGD", "B": 4, "eta": 0.1, "dev_acc": 0.5,
-         "test_acc": 0.1},
-        {"K": 4, "data_seed": 13, "method": "SGD", "B": 4, "eta": 0.3, "dev_acc": 0.9,
-         "test_acc": 0.7},
-    ])  # fmt: skip
+    runs = pd.DataFrame(
+        [
+            {
+                "K": 4,
+                "data_seed": 13,
+                "method": "SGD",
+                "B": 4,
+                "eta": 0.1,
+                "dev_acc": 0.5,
+                "test_acc": 0.1,
+            },
+            {
+                "K": 4,
+                "data_seed": 13,
+                "method": "SGD",
+                "B": 4,
+                "eta": 0.3,
+                "dev_acc": 0.9,
+                "test_acc": 0.7,
+            },
+        ]
+    )
     assert table1_selection(runs)["test_acc"].tolist() == [0.7]
 
 
@@ -159,10 +202,22 @@ def test_resnet32_has_the_cifar_shape():
 
 
 def test_scale_up_smoke_run_on_a_tiny_fake_cifar(tmp_path):
-    cfg = {"E10": {"enabled": True, "data_dir": str(_fake_cifar(tmp_path, n=8)), "depth": 8,
-                   "batch": 4, "eta": 0.2, "eta_convention": "pytorch", "beta": 0.9,
-                   "epochs": 2, "decay_epochs": [1], "ells": [1, 2], "seeds": [0],
-                   "max_steps": 2}}  # fmt: skip
+    cfg = {
+        "E10": {
+            "enabled": True,
+            "data_dir": str(_fake_cifar(tmp_path, n=8)),
+            "depth": 8,
+            "batch": 4,
+            "eta": 0.2,
+            "eta_convention": "pytorch",
+            "beta": 0.9,
+            "epochs": 2,
+            "decay_epochs": [1],
+            "ells": [1, 2],
+            "seeds": [0],
+            "max_steps": 2,
+        }
+    }
     result = run_E10(cfg, 0)
     table = result.tables["table"]
     assert len(table) == 4 and set(table["optimizer"]) == {"SGD", "SGDM"}

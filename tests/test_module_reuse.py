@@ -43,14 +43,38 @@ def test_the_host_runs_a_paper_experiment_with_the_bytes_of_this_workflow(host, 
     the bytes of the same command run directly."""
     ran = host / "results" / "momentum_approx" / "E0" / "metrics.json"
     dry_run = subprocess.run(
-        [sys.executable, "-m", "snakemake", "-n", "-p", "--forceall", "--configfile",
-         "config.yaml", str(ran.relative_to(host))],
-        cwd=host, capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "-n",
+            "-p",
+            "--forceall",
+            "--configfile",
+            "config.yaml",
+            str(ran.relative_to(host)),
+        ],
+        cwd=host,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     params = re.search(r"python -m sgdsde run momentum_approx\.E0 --params '(.*?)'", dry_run)
     assert params and json.loads(params.group(1))["E0"]["n_steps"] == 200
-    subprocess.run([sys.executable, "-m", "sgdsde", "run", "momentum_approx.E0", "--params",
-                    params.group(1), "--out", str(tmp_path)], check=True)  # fmt: skip
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sgdsde",
+            "run",
+            "momentum_approx.E0",
+            "--params",
+            params.group(1),
+            "--out",
+            str(tmp_path),
+        ],
+        check=True,
+    )
     assert (tmp_path / "metrics.json").read_bytes() == ran.read_bytes()
 
 

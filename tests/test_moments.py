@@ -41,8 +41,11 @@ def test_lyapunov_ode_matches_van_loan_for_constant_coefficients():
     A, S = np.array([[2.0, 0.5], [0.5, 1.0]]), np.array([[1.0, 0.2], [0.2, 0.7]])
     model = HeavyBallRegimeB(
         GaussianOracle(Quadratic(A, [0, 0]), S),
-        Schedule("constant", 1.5), Schedule("constant", 2.0), np.array([1.0, -1.0]), np.zeros(2),
-    )  # fmt: skip
+        Schedule("constant", 1.5),
+        Schedule("constant", 2.0),
+        np.array([1.0, -1.0]),
+        np.zeros(2),
+    )
     h, T = 0.01, 2.0
     path = continuous_moments(model, h, T, APPROXIMATIONS["sde1"])
     zero, eye = np.zeros((2, 2)), np.eye(2)

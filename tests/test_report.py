@@ -23,8 +23,10 @@ from sgdsde.latex import latex_number
 from .workflow_copy import QUICK, snakemake
 
 pytestmark = pytest.mark.workflow
-SYSTEM = "apt-get install latexmk texlive-latex-recommended texlive-fonts-recommended " \
-         "poppler-utils chromium"  # fmt: skip
+SYSTEM = (
+    "apt-get install latexmk texlive-latex-recommended texlive-fonts-recommended "
+    "poppler-utils chromium"
+)
 
 
 def require(tool: str) -> str:
@@ -61,12 +63,14 @@ def test_pdf_report_builds_without_undefined_references(quick_run):
     assert "multiply defined" not in log.lower(), re.findall(r".*multiply.*", log)[:5]
     overfull = [float(w) for w in re.findall(r"Overfull \\hbox \(([0-9.]+)pt too wide", log)]
     assert max(overfull, default=0.0) <= 5.0, f"overfull boxes up to {max(overfull)} pt"
-    text = subprocess.run([require("pdftotext"), str(pdf), "-"], capture_output=True, text=True,
-                          check=True).stdout  # fmt: skip
+    text = subprocess.run(
+        [require("pdftotext"), str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     assert "??" not in text
     with tempfile.TemporaryDirectory() as pages:
-        subprocess.run([require("pdftoppm"), "-r", "30", "-png", str(pdf), f"{pages}/p"],
-                       check=True)  # fmt: skip
+        subprocess.run(
+            [require("pdftoppm"), "-r", "30", "-png", str(pdf), f"{pages}/p"], check=True
+        )
         images = sorted(os.listdir(pages))
         assert len(images) >= 10
         for name in images:
@@ -80,8 +84,9 @@ def test_pdf_sections_are_the_method_documents(quick_run):
     require("latexmk")
     workdir = quick_run[0]
     pdf = workdir / "results" / "paper" / "reproduction.pdf"
-    text = subprocess.run([require("pdftotext"), str(pdf), "-"], capture_output=True, text=True,
-                          check=True).stdout  # fmt: skip
+    text = subprocess.run(
+        [require("pdftotext"), str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     words = " ".join(re.findall(r"[A-Za-z0-9]+", text))
     for document in ("methods", *PAPERS):
         markdown = (workdir / "docs" / f"{document}.md").read_text()
@@ -104,15 +109,33 @@ def test_html_report_shows_every_figure(quick_run, tmp_path):
     for caption in ("Supports the claims", "claims ledger", "Provenance of these results"):
         assert caption in html
     chromium = require("chromium")
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=10000"]  # fmt: skip
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--virtual-time-budget=10000",
+    ]
     url = (workdir / "results" / "report.html").as_uri()
     shot = tmp_path / "report.png"
-    subprocess.run([chromium, *flags, "--window-size=1400,1000", f"--screenshot={shot}", url],
-                   capture_output=True, timeout=120, check=True)  # fmt: skip
+    subprocess.run(
+        [chromium, *flags, "--window-size=1400,1000", f"--screenshot={shot}", url],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
     assert _not_blank(shot.read_bytes()), "the report renders as an empty page"
-    dom = subprocess.run([chromium, *flags, "--dump-dom", url], capture_output=True, text=True,
-                         timeout=120, check=True).stdout  # fmt: skip
+    dom = subprocess.run(
+        [chromium, *flags, "--dump-dom", url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
     for category in ("momentum_approx", "ledger", "notebooks"):
         assert category in dom

@@ -58,8 +58,9 @@ BAD_VALUES = [
 ]
 
 
-@pytest.mark.parametrize(("key", "value", "reason"), BAD_VALUES,
-                         ids=[f"{k}={v}" for k, v, _ in BAD_VALUES])  # fmt: skip
+@pytest.mark.parametrize(
+    ("key", "value", "reason"), BAD_VALUES, ids=[f"{k}={v}" for k, v, _ in BAD_VALUES]
+)
 def test_bad_value_fails_naming_the_key(config, key, value, reason):
     _set(key, value)(config)
     validate_schema(config, SCHEMA)  # NaN, reversed ladders etc. pass the schema
@@ -87,13 +88,18 @@ def test_every_paper_section_is_required(config, paper):
 
 @pytest.mark.parametrize(
     ("text", "reason"),
-    [("seed: 1\nseed: 2\n", "bad.yaml:2: duplicate key 'seed'"),
-     ("momentum_approx:\n  E2:\n    k: [4, 8]\n    k: [4, 9]\n", "bad.yaml:4: duplicate key 'k'"),
-     ("seed: [1, 2\n", "bad.yaml:2: not valid YAML"),
-     ("", "bad.yaml: must hold a mapping"),
-     ("- 1\n", "bad.yaml: must hold a mapping")],
+    [
+        ("seed: 1\nseed: 2\n", "bad.yaml:2: duplicate key 'seed'"),
+        (
+            "momentum_approx:\n  E2:\n    k: [4, 8]\n    k: [4, 9]\n",
+            "bad.yaml:4: duplicate key 'k'",
+        ),
+        ("seed: [1, 2\n", "bad.yaml:2: not valid YAML"),
+        ("", "bad.yaml: must hold a mapping"),
+        ("- 1\n", "bad.yaml: must hold a mapping"),
+    ],
     ids=["duplicate-top", "duplicate-nested", "syntax", "empty", "list"],
-)  # fmt: skip
+)
 def test_bad_config_file_is_named(tmp_path, text, reason):
     path = tmp_path / "bad.yaml"
     path.write_text(text)
@@ -123,8 +129,9 @@ def _manifests(tmp_path, edit):
     return paths
 
 
-MEASURED = {(paper, e) for paper in PAPERS for e in import_module(
-    f"sgdsde.experiments.{paper}").EXPERIMENTS}  # fmt: skip
+MEASURED = {
+    (paper, e) for paper in PAPERS for e in import_module(f"sgdsde.experiments.{paper}").EXPERIMENTS
+}
 
 
 def test_the_claims_manifests_are_consistent():
@@ -134,11 +141,13 @@ def test_the_claims_manifests_are_consistent():
 
 @pytest.mark.parametrize(
     ("edit", "reason"),
-    [(lambda c: c.update(check="about"), "'about' is not one of"),
-     (lambda c: c.update(experiment="E99"), "has no experiment 'E99'"),
-     (lambda c: c.pop("metric"), "'metric' is a required property")],
+    [
+        (lambda c: c.update(check="about"), "'about' is not one of"),
+        (lambda c: c.update(experiment="E99"), "has no experiment 'E99'"),
+        (lambda c: c.pop("metric"), "'metric' is a required property"),
+    ],
     ids=["check", "experiment", "metric-missing"],
-)  # fmt: skip
+)
 def test_a_bad_claim_fails_at_workflow_start(tmp_path, edit, reason):
     with pytest.raises(ClaimError, match=reason):
         check_manifests(_manifests(tmp_path, edit), MEASURED)

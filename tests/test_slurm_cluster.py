@@ -27,8 +27,11 @@ def test_quick_run_on_slurm_gives_the_local_ledger(quick_run, tmp_path):
     install = [] if on_ci() else ["--no-install"]  # apt-get only under CI
     run = subprocess.run(
         ["bash", str(SCRIPT), "--reference", str(reference), "--workdir", str(tmp_path), *install],
-        env=env, capture_output=True, text=True, timeout=1800,
-    )  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     output = run.stdout[-4000:] + run.stderr[-4000:]
     if run.returncode == SKIPPED:
         if on_ci():

@@ -33,8 +33,9 @@ def _jobs(dry_run_output: str) -> dict[str, int]:
 
 
 def _job_seconds(benchmarks: Path) -> float:
-    return sum(float(path.read_text().splitlines()[1].split()[0])
-               for path in benchmarks.glob("*.tsv"))  # fmt: skip
+    return sum(
+        float(path.read_text().splitlines()[1].split()[0]) for path in benchmarks.glob("*.tsv")
+    )
 
 
 def test_every_paper_runs_its_jobs_in_quick_mode(quick_run):
@@ -125,15 +126,23 @@ def test_a_killed_job_is_rerun_and_leaves_nothing_partial(quick_run):
     redoes that job, and every output is the same file as before; no temporary survives."""
     workdir = quick_run[0]
     figures = workdir / "results" / "marginal_momentum" / "figures"
-    outputs = [*(figures / f"F{i}.{ext}" for i in range(1, 5) for ext in ("pdf", "png")),
-               workdir / "results" / "notebooks" / "marginal_momentum_F1_F4.ipynb"]  # fmt: skip
+    outputs = [
+        *(figures / f"F{i}.{ext}" for i in range(1, 5) for ext in ("pdf", "png")),
+        workdir / "results" / "notebooks" / "marginal_momentum_F1_F4.ipynb",
+    ]
     before = _digests(outputs)
     rule = "marginal_momentum_figures_F1_F4"
     command, env = snakemake_command(*QUICK, "--cores", "1", "--forcerun", rule, "--until", rule)
     log = workdir / "results" / "logs" / "marginal_momentum" / "figures_F1_F4.log"
     log.unlink(missing_ok=True)
-    run = subprocess.Popen(command, cwd=workdir, env=env, start_new_session=True,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    run = subprocess.Popen(
+        command,
+        cwd=workdir,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and "Executing notebook" not in (
         log.read_text() if log.exists() else ""
@@ -170,9 +179,13 @@ def test_changing_one_value_reruns_only_what_depends_on_it(quick_run):
     run = snakemake(workdir, *QUICK, "override.yaml", "--dry-run")
     assert run.returncode == 0, run.stderr
     expected = {
-        "momentum_approx_E1": 1, "claims": 1, "momentum_approx_figures_F1_F4": 1,
-        "momentum_approx_tables": 1, "provenance": 1, "all": 1,
-    }  # fmt: skip
+        "momentum_approx_E1": 1,
+        "claims": 1,
+        "momentum_approx_figures_F1_F4": 1,
+        "momentum_approx_tables": 1,
+        "provenance": 1,
+        "all": 1,
+    }
     if shutil.which("latexmk"):
         expected["paper"] = 1
     assert _jobs(run.stdout) == expected
@@ -198,16 +211,22 @@ def test_editing_library_code_reruns_what_imports_it(quick_run):
         _edit(plotting)
         report = {"report_document", "paper", "all"}
         figures = set(_jobs(snakemake(workdir, *QUICK, "--dry-run").stdout)) - report
-        assert {"momentum_approx_figures_F1_F4", "momentum_approx_figures_F5_F6",
-                "momentum_approx_figures_F7_F8"} <= figures  # fmt: skip
+        assert {
+            "momentum_approx_figures_F1_F4",
+            "momentum_approx_figures_F5_F6",
+            "momentum_approx_figures_F7_F8",
+        } <= figures
         assert all("_figures_" in rule for rule in figures), figures
         plotting.write_text(originals[plotting])
         _edit(nets)
         jobs = _jobs(snakemake(workdir, *QUICK, "--dry-run").stdout)
         computed = {rule for rule in jobs if not any(part in rule for part in downstream)}
         assert "marginal_momentum_analogue_run" in computed, jobs
-        assert computed <= {"marginal_momentum_analogue_run", "marginal_momentum_E9_run",
-                            "marginal_momentum_analogue"}, computed  # fmt: skip
+        assert computed <= {
+            "marginal_momentum_analogue_run",
+            "marginal_momentum_E9_run",
+            "marginal_momentum_analogue",
+        }, computed
     finally:  # the same content again: Snakemake's checksums then see nothing to redo
         for path, text in originals.items():
             path.write_text(text)
@@ -215,8 +234,10 @@ def test_editing_library_code_reruns_what_imports_it(quick_run):
 
 def test_a_failing_job_leaves_upstream_results_intact(quick_run):
     workdir = quick_run[0]
-    kept = [workdir / "results" / "claims.csv",
-            workdir / "results" / "momentum_approx" / "E1" / "A" / "table.parquet"]  # fmt: skip
+    kept = [
+        workdir / "results" / "claims.csv",
+        workdir / "results" / "momentum_approx" / "E1" / "A" / "table.parquet",
+    ]
     before = [path.read_bytes() for path in kept]
     notebook = workdir / "notebooks" / "momentum_approx_F1_F4.py"
     source = notebook.read_text()

@@ -57,8 +57,19 @@ def test_every_claim_of_this_paper_is_in_the_ledger_and_passes(quick_run):
 def test_logs_and_benchmarks_of_every_job(quick_run):
     workdir = quick_run[0]
     quick = yaml.safe_load((REPO / "config" / "quick.yaml").read_text())[PAPER]
-    names = ["E0", "E1", "E4a", "E5", "E7", "E8", "E9", "figures_F1_F4", "figures_F5_F6",
-             "tables", *(f"E7_run_B{b}" for b in quick["E7"]["batch_sizes"])]  # fmt: skip
+    names = [
+        "E0",
+        "E1",
+        "E4a",
+        "E5",
+        "E7",
+        "E8",
+        "E9",
+        "figures_F1_F4",
+        "figures_F5_F6",
+        "tables",
+        *(f"E7_run_B{b}" for b in quick["E7"]["batch_sizes"]),
+    ]
     for name in names:
         assert (workdir / "results" / "logs" / PAPER / f"{name}.log").exists(), name
         bench = workdir / "results" / "benchmarks" / PAPER / f"{name}.tsv"
@@ -82,5 +93,11 @@ def test_editing_one_analogue_value_reruns_only_that_analogue(quick_run):
     assert added.pop("marginal_momentum_analogue_run") == len(quick["E7"]["batch_sizes"])
     assert added.pop("marginal_momentum_analogue") == 1
     assert added.pop("marginal_momentum_figures_F5_F6") == 1
-    assert set(added) <= {"marginal_momentum_tables", "claims", "provenance", "report_document",
-                          "paper", "all"}  # fmt: skip
+    assert set(added) <= {
+        "marginal_momentum_tables",
+        "claims",
+        "provenance",
+        "report_document",
+        "paper",
+        "all",
+    }

@@ -10,8 +10,18 @@ from pathlib import Path
 
 from .conftest import REPO
 
-WORKFLOW_PARTS = ("Snakefile", "config", "rules", "notebooks", "profiles", "src", "report",
-                  "paper", "docs", "environment.yml")  # fmt: skip
+WORKFLOW_PARTS = (
+    "Snakefile",
+    "config",
+    "rules",
+    "notebooks",
+    "profiles",
+    "src",
+    "report",
+    "paper",
+    "docs",
+    "environment.yml",
+)
 QUICK = ("--configfile", "config/quick.yaml")
 
 
@@ -38,8 +48,9 @@ def snakemake_command(*args: str) -> tuple[list[str], dict]:
 def snakemake(workdir: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
     """Run Snakemake in ``workdir`` and wait for it."""
     command, env = snakemake_command(*args)
-    return subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True,
-                          timeout=timeout)  # fmt: skip
+    return subprocess.run(
+        command, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def assert_no_failed_claim(rows, stdout: str) -> None:

@@ -457,19 +457,34 @@ class AdamEquation(_EffectiveEquation):
         return out
 
 
-def rmsprop_equation(problem, name: str, tau: float, c: float, eps: float,
-                     regime: str = "ballistic", c_reg: float | None = None,
-                     regulariser: str = "relu") -> RMSpropEquation:  # fmt: skip
+def rmsprop_equation(
+    problem,
+    name: str,
+    tau: float,
+    c: float,
+    eps: float,
+    regime: str = "ballistic",
+    c_reg: float | None = None,
+    regulariser: str = "relu",
+) -> RMSpropEquation:
     """The named RMSprop model of :data:`MODELS` at time step τ (``c_reg`` defaults to τ)."""
     _check_regime(regime)
     precond = Preconditioner(eps, tau if c_reg is None else c_reg, regulariser)
     return RMSpropEquation(problem, MODELS[name], tau, c, precond, regime)
 
 
-def adam_equation(problem, name: str, tau: float, c1: float, c2: float, eps: float,
-                  regime: str = "ballistic", indexing: str = "natural",
-                  c_reg: float | None = None,
-                  regulariser: str = "relu") -> AdamEquation:  # fmt: skip
+def adam_equation(
+    problem,
+    name: str,
+    tau: float,
+    c1: float,
+    c2: float,
+    eps: float,
+    regime: str = "ballistic",
+    indexing: str = "natural",
+    c_reg: float | None = None,
+    regulariser: str = "relu",
+) -> AdamEquation:
     """The named Adam model of :data:`MODELS` at time step τ."""
     _check_regime(regime)
     precond = Preconditioner(eps, tau if c_reg is None else c_reg, regulariser)
@@ -514,9 +529,14 @@ def evaluate_test_functions(X: np.ndarray) -> dict[str, np.ndarray]:
     """Per-path ``‖θ‖²/d``, ``‖v‖²/d`` (the paper's f1, f2), the code's ``‖θ‖/d``, ``‖v‖/d``,
     Adam's ``‖m‖²/d`` and the diagnostics ``v_1²`` and ``θ_1²v_1``."""
     theta, v = X[:, 0], X[:, -1]
-    out = {"theta_sq": _sq(theta), "v_sq": _sq(v), "theta_norm": _norm(theta),
-           "v_norm": _norm(v), "v1_sq": v[:, 0] ** 2,
-           "theta1_sq_v1": theta[:, 0] ** 2 * v[:, 0]}  # fmt: skip
+    out = {
+        "theta_sq": _sq(theta),
+        "v_sq": _sq(v),
+        "theta_norm": _norm(theta),
+        "v_norm": _norm(v),
+        "v1_sq": v[:, 0] ** 2,
+        "theta1_sq_v1": theta[:, 0] ** 2 * v[:, 0],
+    }
     if X.shape[1] == 3:
         out["m_sq"] = _sq(X[:, 1])
     return out
@@ -544,10 +564,19 @@ class CoupledRun:
     counted: dict
 
 
-def coupled_weak_errors(disc, models: dict, X0: np.ndarray, tau: float, T: float, skip: int,
-                        K: int, chunk: Chunk, antithetic: bool = True,
-                        independent_v_noise: bool = False,
-                        label: str = "") -> CoupledRun:  # fmt: skip
+def coupled_weak_errors(
+    disc,
+    models: dict,
+    X0: np.ndarray,
+    tau: float,
+    T: float,
+    skip: int,
+    K: int,
+    chunk: Chunk,
+    antithetic: bool = True,
+    independent_v_noise: bool = False,
+    label: str = "",
+) -> CoupledRun:
     """Drive ``disc`` (RMSprop or Adam) and every model with the same noise
     (docs/adaptive_sde.md#coupling):
 
@@ -577,8 +606,10 @@ def coupled_weak_errors(disc, models: dict, X0: np.ndarray, tau: float, T: float
     X = np.repeat(X, n_paths, axis=0)
     mult = 2 if antithetic else 1
     # a model without diffusion started from the common state is deterministic: one path
-    Y = {name: X[:1].copy() if model.noise_shape is None else np.repeat(X, mult, axis=0)
-         for name, model in models.items()}  # fmt: skip
+    Y = {
+        name: X[:1].copy() if model.noise_shape is None else np.repeat(X, mult, axis=0)
+        for name, model in models.items()
+    }
 
     def per_path(val):
         if val.shape[0] == 1:

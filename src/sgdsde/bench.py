@@ -51,11 +51,23 @@ SEED = 20250418
 
 # Sizes: "toy" for the tests (seconds), "full" for `snakemake bench` (a few minutes).
 SIZES = {
-    "toy": {"engine_paths": 512, "engine_steps": 16, "repeats": 1, "peer_paths": 16,
-            "peer_steps": 16, "vr_paths": 1024},
-    "full": {"engine_paths": 8192, "engine_steps": 128, "repeats": 3, "peer_paths": 1024,
-             "peer_steps": 256, "vr_paths": 16384},
-}  # fmt: skip
+    "toy": {
+        "engine_paths": 512,
+        "engine_steps": 16,
+        "repeats": 1,
+        "peer_paths": 16,
+        "peer_steps": 16,
+        "vr_paths": 1024,
+    },
+    "full": {
+        "engine_paths": 8192,
+        "engine_steps": 128,
+        "repeats": 3,
+        "peer_paths": 1024,
+        "peer_steps": 256,
+        "vr_paths": 16384,
+    },
+}
 
 
 def single_threaded_blas() -> bool:
@@ -68,8 +80,11 @@ def single_threaded_blas() -> bool:
     libs = Path(np.__file__).parent.parent / "numpy.libs"
     for path in sorted(glob(str(libs / "*openblas*"))):
         lib = ctypes.CDLL(path)
-        for name in ("scipy_openblas_set_num_threads64_", "openblas_set_num_threads64_",
-                     "openblas_set_num_threads"):  # fmt: skip
+        for name in (
+            "scipy_openblas_set_num_threads64_",
+            "openblas_set_num_threads64_",
+            "openblas_set_num_threads",
+        ):
             if hasattr(lib, name):
                 getattr(lib, name)(1)
                 return True
@@ -169,8 +184,7 @@ def _terminal(model, X0, n_paths: int, n_steps: int, T: float, *keys) -> np.ndar
 def _heavy_ball_coupled(d: int, n_paths: int, n_steps: int) -> np.ndarray:
     """The coupled engine of E1c: heavy ball and SDE1 on the grids δ = h/2 and 2δ, sharing the
     Brownian increments (K = 2 fine steps, so n_steps fine steps in all)."""
-    mc = MonteCarlo(n_paths, fine_steps=2, paths_per_block=min(n_paths, 1024),
-                    blocks_per_chunk=64)  # fmt: skip
+    mc = MonteCarlo(n_paths, fine_steps=2, paths_per_block=min(n_paths, 1024), blocks_per_chunk=64)
     observables = {"x1": lambda x: x[:, 0]}
     optimiser, sdes = coupled_models(heavy_ball_b(d), 2.0 / n_steps, ["sde1"])
     sample = coupled_simulation(optimiser, sdes, 1.0, observables, mc, SEED, "bench", "coupled", d)
@@ -204,16 +218,32 @@ def _rmsprop_sde(order: str) -> Callable[[int, int, int], np.ndarray]:
 ENGINE_CASES: dict[str, EngineCase] = {
     case.name: case
     for case in (
-        EngineCase("heavy_ball_sde1", "heavy-ball SDE1 (Regime B), Euler–Maruyama",
-                   _heavy_ball_sde1, lambda d: d),
-        EngineCase("heavy_ball_coupled", "heavy ball + SDE1 on grids δ, 2δ, coupled (K = 2)",
-                   _heavy_ball_coupled, lambda d: d),
-        EngineCase("rmsprop_sde1", "RMSprop order-1 SDE (ballistic), Euler–Maruyama",
-                   _rmsprop_sde("sde1"), lambda d: d),
-        EngineCase("rmsprop_sde2", "RMSprop order-2 SDE with W2 on v (ballistic)",
-                   _rmsprop_sde("sde2"), lambda d: 2 * d),
+        EngineCase(
+            "heavy_ball_sde1",
+            "heavy-ball SDE1 (Regime B), Euler–Maruyama",
+            _heavy_ball_sde1,
+            lambda d: d,
+        ),
+        EngineCase(
+            "heavy_ball_coupled",
+            "heavy ball + SDE1 on grids δ, 2δ, coupled (K = 2)",
+            _heavy_ball_coupled,
+            lambda d: d,
+        ),
+        EngineCase(
+            "rmsprop_sde1",
+            "RMSprop order-1 SDE (ballistic), Euler–Maruyama",
+            _rmsprop_sde("sde1"),
+            lambda d: d,
+        ),
+        EngineCase(
+            "rmsprop_sde2",
+            "RMSprop order-2 SDE with W2 on v (ballistic)",
+            _rmsprop_sde("sde2"),
+            lambda d: 2 * d,
+        ),
     )
-}  # fmt: skip
+}
 """The engine cases; a new SDE is one more :class:`EngineCase` here."""
 
 
@@ -236,18 +266,31 @@ def bench_engine(size: dict, cases: dict[str, EngineCase] = ENGINE_CASES) -> pd.
         for d in DIMENSIONS:
             case.simulate(d, 2, 2)  # warm-up: the model's set-up (cached), first calls
             draws = n * N * case.draws_per_path_step(d)
-            seconds, results = best_times({
-                "engine": lambda c=case, d=d: c.simulate(d, n, N),
-                "bound": lambda m=draws: gaussian_fill(m),
-            }, repeats)  # fmt: skip
+            seconds, results = best_times(
+                {
+                    "engine": lambda c=case, d=d: c.simulate(d, n, N),
+                    "bound": lambda m=draws: gaussian_fill(m),
+                },
+                repeats,
+            )
             require_finite(results["engine"], f"bench.{case.name}", f"d={d}")
             engine, bound = seconds["engine"], seconds["bound"]
-            rows.append({"case": case.name, "description": case.description, "d": d,
-                         "n_paths": n, "n_steps": N, "draws": draws,
-                         "engine_seconds": engine, "bound_seconds": bound,
-                         "engine_path_steps_per_s": n * N / engine,
-                         "bound_path_steps_per_s": n * N / bound,
-                         "ratio": bound / engine, "load": load()})  # fmt: skip
+            rows.append(
+                {
+                    "case": case.name,
+                    "description": case.description,
+                    "d": d,
+                    "n_paths": n,
+                    "n_steps": N,
+                    "draws": draws,
+                    "engine_seconds": engine,
+                    "bound_seconds": bound,
+                    "engine_path_steps_per_s": n * N / engine,
+                    "bound_path_steps_per_s": n * N / bound,
+                    "ratio": bound / engine,
+                    "load": load(),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -266,11 +309,14 @@ def ou_sdeint(ou: OrnsteinUhlenbeck, n_paths: int, n_steps: int, T: float) -> np
     G = ou.sigma * np.eye(ou.d)
     gen = rng(SEED, "bench", "ou_sdeint", ou.d)
     y0 = np.full(ou.d, ou.x0)
-    return np.array([
-        sdeint.itoEuler(lambda y, t: -ou.theta * y, lambda y, t: G, y0, tspan,
-                        generator=gen)[-1]
-        for _ in range(n_paths)
-    ])  # fmt: skip
+    return np.array(
+        [
+            sdeint.itoEuler(lambda y, t: -ou.theta * y, lambda y, t: G, y0, tspan, generator=gen)[
+                -1
+            ]
+            for _ in range(n_paths)
+        ]
+    )
 
 
 def ou_torchsde(ou: OrnsteinUhlenbeck, n_paths: int, n_steps: int, T: float) -> np.ndarray:
@@ -315,10 +361,21 @@ def bench_peers(size: dict, T: float = 1.0) -> pd.DataFrame:
         for solver, seconds in times.items():
             X = require_finite(np.asarray(results[solver]), f"bench.peers.{solver}", f"d={d}")
             mean = mean_with_se(X.mean(axis=1))  # coordinates are i.i.d.: average per path
-            rows.append({"solver": solver, "d": d, "n_paths": n, "n_steps": N, "seconds": seconds,
-                         "path_steps_per_s": n * N / seconds, "mean": mean.mean,
-                         "mean_se": mean.se, "exact_mean": ou.mean(T),
-                         "euler_mean": ou.euler_mean(T, N), "load": load()})  # fmt: skip
+            rows.append(
+                {
+                    "solver": solver,
+                    "d": d,
+                    "n_paths": n,
+                    "n_steps": N,
+                    "seconds": seconds,
+                    "path_steps_per_s": n * N / seconds,
+                    "mean": mean.mean,
+                    "mean_se": mean.se,
+                    "exact_mean": ou.mean(T),
+                    "euler_mean": ou.euler_mean(T, N),
+                    "load": load(),
+                }
+            )
     table = pd.DataFrame(rows)
     ours = table[table["solver"] == "sgdsde"].set_index("d")
     table["speedup_of_sgdsde"] = table["seconds"] / table["d"].map(ours["seconds"]).to_numpy()
@@ -337,17 +394,29 @@ def bench_variance_reduction(size: dict, k: int = 6, T: float = 1.0) -> pd.DataF
     h, g = 2.0**-k, SquaredNorm(2)
     mc = MonteCarlo(size["vr_paths"], fine_steps=8, paths_per_block=1024, blocks_per_chunk=16)
     optimiser, sdes = coupled_models(heavy_ball_b(2), h, ["sde2"])
-    sample = coupled_simulation(optimiser, sdes, T, {"g1": g}, mc, SEED, "bench",
-                                "variance_reduction", k)  # fmt: skip
+    sample = coupled_simulation(
+        optimiser, sdes, T, {"g1": g}, mc, SEED, "bench", "variance_reduction", k
+    )
     discrete, reference = sample.discrete["g1"], sample.reference("sde2", "g1")
     half = len(discrete) // 2  # independent samples: discrete and SDE from disjoint paths
     rows = []
-    for coupled, (a, b) in ((True, (discrete, reference)),
-                            (False, (discrete[:half], reference[half:]))):  # fmt: skip
+    for coupled, (a, b) in (
+        (True, (discrete, reference)),
+        (False, (discrete[:half], reference[half:])),
+    ):
         estimate = weak_error(a, b, coupled=coupled)
         variance = estimate.se**2 * len(a)  # per-path variance of the estimator
-        rows.append({"coupled": coupled, "h": h, "n_pilot": len(a), "error": estimate.mean,
-                     "error_se": estimate.se, "variance": variance, "load": load()})  # fmt: skip
+        rows.append(
+            {
+                "coupled": coupled,
+                "h": h,
+                "n_pilot": len(a),
+                "error": estimate.mean,
+                "error_se": estimate.se,
+                "variance": variance,
+                "load": load(),
+            }
+        )
     table = pd.DataFrame(rows)
     coupled = table[table["coupled"]].iloc[0]
     error = float(coupled["error"])  # the better-resolved estimate of the same weak error
@@ -370,11 +439,18 @@ def bench_walltime(runs: dict[str, Path]) -> pd.DataFrame:
         last = [pd.read_csv(p, sep="\t").iloc[-1] for p in files]
         seconds = np.array([row["s"] for row in last])
         ends = np.array([p.stat().st_mtime for p in files])
-        rows.append({"run": label, "jobs": len(files), "job_seconds": seconds.sum(),
-                     "cpu_seconds": float(sum(row["cpu_time"] for row in last)),
-                     "span_seconds": ends.max() - (ends - seconds).min(),
-                     "slowest_job": files[int(seconds.argmax())].stem,
-                     "slowest_job_seconds": seconds.max(), "load": load()})  # fmt: skip
+        rows.append(
+            {
+                "run": label,
+                "jobs": len(files),
+                "job_seconds": seconds.sum(),
+                "cpu_seconds": float(sum(row["cpu_time"] for row in last)),
+                "span_seconds": ends.max() - (ends - seconds).min(),
+                "slowest_job": files[int(seconds.argmax())].stem,
+                "slowest_job_seconds": seconds.max(),
+                "load": load(),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -409,8 +485,16 @@ def bench_targets(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
         met = value >= goal if comparison == ">=" else value <= goal
         factor = goal / value if comparison == ">=" else value / goal
         name = f"{table}.{column} " + " ".join(f"{k}={v}" for k, v in where.items())
-        rows.append({"target": name, "value": value, "comparison": comparison, "goal": goal,
-                     "met": met, "missed_by_factor": 1.0 if met else factor})  # fmt: skip
+        rows.append(
+            {
+                "target": name,
+                "value": value,
+                "comparison": comparison,
+                "goal": goal,
+                "met": met,
+                "missed_by_factor": 1.0 if met else factor,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -423,8 +507,11 @@ def run_suite(out: Path, size_name: str = "full", runs: dict[str, Path] | None =
     return the tables."""
     size = SIZES[size_name]
     single_threaded_blas()
-    tables = {"engine": bench_engine(size), "peers": bench_peers(size),
-              "variance_reduction": bench_variance_reduction(size)}  # fmt: skip
+    tables = {
+        "engine": bench_engine(size),
+        "peers": bench_peers(size),
+        "variance_reduction": bench_variance_reduction(size),
+    }
     if runs:
         tables["walltime"] = bench_walltime(runs)
     targets = bench_targets(tables)

@@ -26,9 +26,13 @@ def check_manifests(paths: Iterable[str], measured: set[tuple[str, str]]) -> int
     for c in claims:
         registry = import_module(f"sgdsde.experiments.{c['paper']}").EXPERIMENTS
         if c["experiment"] not in registry:
-            raise ClaimError(f"claim {c['id']}: {c['paper']} has no experiment "
-                             f"{c['experiment']!r}; known: {', '.join(registry)}")  # fmt: skip
+            raise ClaimError(
+                f"claim {c['id']}: {c['paper']} has no experiment "
+                f"{c['experiment']!r}; known: {', '.join(registry)}"
+            )
         if (c["paper"], c["experiment"]) not in measured:
-            raise ClaimError(f"claim {c['id']}: the workflow does not produce the metrics of "
-                             f"{c['paper']}.{c['experiment']}")  # fmt: skip
+            raise ClaimError(
+                f"claim {c['id']}: the workflow does not produce the metrics of "
+                f"{c['paper']}.{c['experiment']}"
+            )
     return len(claims)

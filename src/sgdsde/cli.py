@@ -109,11 +109,13 @@ def _document(args: argparse.Namespace) -> None:
     files = document_latex.float_files(args.files)
     claims = [claim["id"] for claim in load_manifests(map(Path, args.manifests))]
     tex = document_latex.document_latex(
-        Path(args.document).read_text(), Path(args.document).stem,
-        papers=("methods", *args.papers), claims=claims,
+        Path(args.document).read_text(),
+        Path(args.document).stem,
+        papers=("methods", *args.papers),
+        claims=claims,
         figures={k: v for k, v in files.items() if k.startswith("F")},
         tables={k: v for k, v in files.items() if k.startswith("T")},
-    )  # fmt: skip
+    )
     write_text(Path(args.tex), tex)
 
 
@@ -180,15 +182,23 @@ def main(argv: list[str] | None = None) -> int:
     bn = sub.add_parser("bench", help="benchmark suite: engine, peers, coupling, wall times")
     bn.add_argument("--out", default="results/benchmarks", help="directory for <name>.csv")
     bn.add_argument("--size", choices=["toy", "full"], default="full")
-    bn.add_argument("--walltime", nargs="*", default=[], metavar="LABEL=DIR",
-                    help="Snakemake benchmark directories of workflow runs, e.g. "
-                         "quick=results/benchmarks")  # fmt: skip
+    bn.add_argument(
+        "--walltime",
+        nargs="*",
+        default=[],
+        metavar="LABEL=DIR",
+        help="Snakemake benchmark directories of workflow runs, e.g. quick=results/benchmarks",
+    )
     bn.set_defaults(func=_bench)
     dc = sub.add_parser("document", help="a method document as a section of the report")
     dc.add_argument("document", help="docs/<paper>.md")
     dc.add_argument("--manifests", nargs="+", required=True, help="the claims it may cite")
-    dc.add_argument("--papers", nargs="+", required=True,
-                    help="the papers in the report (links to others are plain text)")  # fmt: skip
+    dc.add_argument(
+        "--papers",
+        nargs="+",
+        required=True,
+        help="the papers in the report (links to others are plain text)",
+    )
     dc.add_argument("--files", nargs="*", default=[], help="the figure and table files it places")
     dc.add_argument("--tex", required=True)
     dc.set_defaults(func=_document)

@@ -126,8 +126,11 @@ def _check_ladders(ma: dict) -> None:
     _check_ladder(e2["k"], f"{key}.E2.k", 4)
     resolved = sum(e2["T"] * 2.0**-k <= e2["rate_h_max"] for k in range(k_min, k_max + 1))
     if resolved < 2:
-        _fail(f"{key}.E2.rate_h_max", f"{resolved} step sizes of the ladder {e2['k']} are "
-              f"≤ rate_h_max = {e2['rate_h_max']:g}, the rate fit needs at least 2")  # fmt: skip
+        _fail(
+            f"{key}.E2.rate_h_max",
+            f"{resolved} step sizes of the ladder {e2['k']} are "
+            f"≤ rate_h_max = {e2['rate_h_max']:g}, the rate fit needs at least 2",
+        )
 
 
 def _check_damping(c: dict, key: str) -> None:
@@ -155,8 +158,9 @@ def _check_sweep_stability(ma: dict, T: float, lam: float, d: int) -> None:
     for u in e7["sweep"]["U"]:
         for v in e7["sweep"]["V"]:
             case = {"regime": "B", "U": e7["U"][u], "V": e7["V"][v]}
-            _check_stability(case, f"momentum_approx.E7 (U={u}, V={v})",
-                             T * 2.0 ** -e7["k_B"][0], T, lam, d)  # fmt: skip
+            _check_stability(
+                case, f"momentum_approx.E7 (U={u}, V={v})", T * 2.0 ** -e7["k_B"][0], T, lam, d
+            )
     for z in e7["sweep"]["Z"]:
         case = {"regime": "A", "U": e7["U_A"], "Z": e7["Z"][z]}
         _check_stability(case, f"momentum_approx.E7 (Z={z})", T * 2.0 ** -e7["k_A"][0], T, lam, d)
@@ -226,8 +230,11 @@ def _check_marginal_momentum(cfg: dict) -> None:
         if c["j_max"] + 1 < c["fit_points"]:
             _fail(f"{key}.{name}.j_max", f"ladder has {c['j_max'] + 1} < fit_points points")
         if round(c["T"] / c["eta0"]) < 1:
-            _fail(f"{key}.{name}.eta0", f"η0 = {c['eta0']:g} leaves round(T/η0) = 0 steps "
-                  f"before T = {c['T']:g}; needs η0 < 2T = {2 * c['T']:g}")  # fmt: skip
+            _fail(
+                f"{key}.{name}.eta0",
+                f"η0 = {c['eta0']:g} leaves round(T/η0) = 0 steps "
+                f"before T = {c['T']:g}; needs η0 < 2T = {2 * c['T']:g}",
+            )
     if (
         any(a > 0 for a in e4a["alphas"])
         and e4a["c"] * e4a["eta0"] ** min(a for a in e4a["alphas"] if a > 0) >= 1
@@ -284,8 +291,10 @@ def _check_adaptive_problem(p: dict, key: str) -> int:
 def _check_adaptive_ladder(c: dict, key: str, horizon: float, t0: float = 0.0) -> np.ndarray:
     i_min, i_max = c["ladder"]
     if i_min >= i_max:
-        _fail(f"{key}.ladder", f"ladder {c['ladder']} must be increasing, [i_min, i_max] "
-              "with i_min < i_max")  # fmt: skip
+        _fail(
+            f"{key}.ladder",
+            f"ladder {c['ladder']} must be increasing, [i_min, i_max] with i_min < i_max",
+        )
     if i_max - i_min + 1 < 3:
         _fail(f"{key}.ladder", f"{c['ladder']} has fewer than 3 step sizes (no slope)")
     taus = 2.0 ** -np.arange(i_min, i_max + 1, dtype=float)
@@ -304,8 +313,11 @@ def _check_adaptive_rates(opt: dict, key: str, tau_max: float) -> None:
         if rate not in opt:
             _fail(f"{key}.{rate}", f"is required for {opt.get('name', 'rmsprop')}")
         if opt[rate] * tau_max >= 1:
-            _fail(f"{key}.{rate}", f"{rate}·τ = {opt[rate] * tau_max:g} ≥ 1 at the coarsest "
-                  f"τ = {tau_max:g}: β not in (0, 1), v could turn negative")  # fmt: skip
+            _fail(
+                f"{key}.{rate}",
+                f"{rate}·τ = {opt[rate] * tau_max:g} ≥ 1 at the coarsest "
+                f"τ = {tau_max:g}: β not in (0, 1), v could turn negative",
+            )
 
 
 def _check_adaptive_sde(a: dict) -> None:
@@ -317,8 +329,10 @@ def _check_adaptive_sde(a: dict) -> None:
 
     def problem_of(section: dict, key: str) -> dict:
         if section["problem"] not in problems:
-            _fail(f"{key}.problem", f"unknown problem {section['problem']!r}; "
-                  f"known: {', '.join(problems)}")  # fmt: skip
+            _fail(
+                f"{key}.problem",
+                f"unknown problem {section['problem']!r}; known: {', '.join(problems)}",
+            )
         return problems[section["problem"]]
 
     e1 = a["E1"]
@@ -326,8 +340,9 @@ def _check_adaptive_sde(a: dict) -> None:
         key = f"adaptive_sde.E1.{opt_name}"
         problem_of(e1[opt_name], key)
         t0 = e1[opt_name].get("t0", 0.0)
-        taus = _check_adaptive_ladder({"ladder": e1["ladder"]}, "adaptive_sde.E1",
-                                      e1[opt_name]["T"], t0)  # fmt: skip
+        taus = _check_adaptive_ladder(
+            {"ladder": e1["ladder"]}, "adaptive_sde.E1", e1[opt_name]["T"], t0
+        )
         _check_adaptive_rates({"name": opt_name, **e1[opt_name]}, key, taus[0])
     if e1["fit_last"] > e1["ladder"][1] - e1["ladder"][0] + 1:
         _fail("adaptive_sde.E1.fit_last", "is longer than the ladder")
@@ -353,8 +368,10 @@ def _check_adaptive_sde(a: dict) -> None:
         if c["optimizer"]["name"] == "adam" and c["t0"] == 0 and problem.get("m0", 0.0) == 0:
             _fail(f"{key}.t0", "Adam needs t0 > 0 (Γ(0) = 0/0 in the effective equation)")
         if not c["ladder"][0] <= a["trajectory_tau"] <= c["ladder"][1]:
-            _fail("adaptive_sde.trajectory_tau", f"τ = 2^-{a['trajectory_tau']} is not on the "
-                  f"ladder of {key} ({c['ladder']})")  # fmt: skip
+            _fail(
+                "adaptive_sde.trajectory_tau",
+                f"τ = 2^-{a['trajectory_tau']} is not on the ladder of {key} ({c['ladder']})",
+            )
     e9 = a["E9"]
     problem_of(e9, "adaptive_sde.E9")
     taus = _check_adaptive_ladder(e9, "adaptive_sde.E9", e9["T"])
@@ -386,16 +403,29 @@ def _check_least_squares(cfg: dict) -> None:
                 _fail(f"{key}.theta_true", f"has length {len(d['theta_true'])}, spectrum d = {dim}")
         elif "sigma" not in d or "stream_samples" not in d:
             _fail(key, "a population dataset needs sigma and stream_samples")
-    kinds = {"E1": "training", "E3": "training", "E5": "training", "E6": "training",
-             "E7": "training", "E9": "training"}  # fmt: skip
+    kinds = {
+        "E1": "training",
+        "E3": "training",
+        "E5": "training",
+        "E6": "training",
+        "E7": "training",
+        "E9": "training",
+    }
     for exp in ("E1", "E2", "E3", "E4", "E5", "E6", "E7", "E9", "E10"):
         section = ls[exp]
-        refs = [(f, v) for f, v in section.items() if f.endswith(("dataset", "datasets"))
-                or f in ("population", "training", "tail_dataset")]  # fmt: skip
+        refs = [
+            (f, v)
+            for f, v in section.items()
+            if f.endswith(("dataset", "datasets"))
+            or f in ("population", "training", "tail_dataset")
+        ]
         refs += [("isotropic.datasets", section["isotropic"]["datasets"])] if exp == "E6" else []
         for field, value in refs:
-            _check_names(value if isinstance(value, list) else [value], datasets,
-                         f"least_squares.{exp}.{field}")  # fmt: skip
+            _check_names(
+                value if isinstance(value, list) else [value],
+                datasets,
+                f"least_squares.{exp}.{field}",
+            )
         if (
             exp in kinds
             and "dataset" in section
@@ -404,8 +434,11 @@ def _check_least_squares(cfg: dict) -> None:
             _fail(f"least_squares.{exp}.dataset", f"must be a {kinds[exp]} dataset")
     e3 = ls["E3"]
     if not any(alpha >= e3["light_tail_alpha"] for alpha in e3["alphas"]):
-        _fail("least_squares.E3.alphas", f"{e3['alphas']} has no α ≥ light_tail_alpha = "
-              f"{e3['light_tail_alpha']:g}: the W₂ bound and rate claims have no case")  # fmt: skip
+        _fail(
+            "least_squares.E3.alphas",
+            f"{e3['alphas']} has no α ≥ light_tail_alpha = "
+            f"{e3['light_tail_alpha']:g}: the W₂ bound and rate claims have no case",
+        )
     if ls["E3"]["final_horizon"] <= ls["E3"]["horizon"]:
         _fail("least_squares.E3.final_horizon", "must exceed least_squares.E3.horizon")
     for exp in ("E4",):

@@ -87,5 +87,6 @@ def validate_schema(config: dict, schema_path: Path | str) -> None:
     if error is None:
         return
     message = error.message if len(error.message) <= 200 else error.message[:200] + " …"
-    raise ConfigError(f"config key {_key(error.absolute_path)}: {message} "
-                      f"(see {Path(schema_path).name})")  # fmt: skip
+    raise ConfigError(
+        f"config key {_key(error.absolute_path)}: {message} (see {Path(schema_path).name})"
+    )

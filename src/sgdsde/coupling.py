@@ -42,8 +42,10 @@ class MonteCarlo:
 
     def __post_init__(self):
         if self.n_paths % self.paths_per_block:
-            raise ValueError(f"n_paths={self.n_paths} is not a multiple of "
-                             f"paths_per_block={self.paths_per_block}")  # fmt: skip
+            raise ValueError(
+                f"n_paths={self.n_paths} is not a multiple of "
+                f"paths_per_block={self.paths_per_block}"
+            )
         if self.fine_steps < 2 or self.fine_steps % 2:
             raise ValueError(f"fine_steps={self.fine_steps} must be even (grids δ and 2δ)")
 
@@ -109,10 +111,14 @@ def _simulate_chunk(optimiser, sdes: dict, T: float, mc: MonteCarlo, chunk: Chun
         np.broadcast_to(optimiser.initial_state(), (n, *np.shape(optimiser.initial_state())))
     )
     # a noise-free model (the ODE) is one deterministic path, shared by every optimiser path
-    fine = {name: np.array(np.broadcast_to(sde.initial_state(),
-                                           (n if sde.noise_shape else 1,
-                                            *np.shape(sde.initial_state()))))
-            for name, sde in sdes.items()}  # fmt: skip
+    fine = {
+        name: np.array(
+            np.broadcast_to(
+                sde.initial_state(), (n if sde.noise_shape else 1, *np.shape(sde.initial_state()))
+            )
+        )
+        for name, sde in sdes.items()
+    }
     coarse = {name: X.copy() for name, X in fine.items()}
     diverged = np.zeros(n, dtype=bool)
     max_norm = _norm(optimiser.position(Y))
@@ -132,21 +138,27 @@ def _simulate_chunk(optimiser, sdes: dict, T: float, mc: MonteCarlo, chunk: Chun
             )
             max_norm = np.maximum(max_norm, _norm(optimiser.position(Y)))
     x = optimiser.position(Y)  # the noise-free ODE ran as one row: broadcast it to every path
-    return _Chunk(x, {a: np.broadcast_to(sdes[a].position(X), x.shape) for a, X in fine.items()},
-                  {a: np.broadcast_to(sdes[a].position(X), x.shape) for a, X in coarse.items()},
-                  diverged, max_norm)  # fmt: skip
+    return _Chunk(
+        x,
+        {a: np.broadcast_to(sdes[a].position(X), x.shape) for a, X in fine.items()},
+        {a: np.broadcast_to(sdes[a].position(X), x.shape) for a, X in coarse.items()},
+        diverged,
+        max_norm,
+    )
 
 
-def coupled_simulation(optimiser, sdes: dict, T: float, observables: dict, mc: MonteCarlo,
-                       seed: int, *keys: str | int) -> CoupledSample:  # fmt: skip
+def coupled_simulation(
+    optimiser, sdes: dict, T: float, observables: dict, mc: MonteCarlo, seed: int, *keys: str | int
+) -> CoupledSample:
     """Simulate ``mc.n_paths`` coupled paths of ``optimiser`` and of each SDE of ``sdes`` to time
     T; the observables are evaluated on each model's ``position``.
 
     The optimiser has ``h``, ``noise_shape``, ``initial_state()``, ``step(t, X, z)`` (z standard
     normals of ``noise_shape``) and ``position(X)``; each SDE the engine's continuous protocol
     with ``initial_state()`` and ``position(X)``, driven by increments of the same shape."""
-    chunks = [_simulate_chunk(optimiser, sdes, T, mc, chunk)
-              for chunk in mc.paths.chunks(seed, *keys)]  # fmt: skip
+    chunks = [
+        _simulate_chunk(optimiser, sdes, T, mc, chunk) for chunk in mc.paths.chunks(seed, *keys)
+    ]
 
     def at_end(states: list[np.ndarray]) -> dict[str, np.ndarray]:
         x = np.concatenate(states)

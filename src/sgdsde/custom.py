@@ -97,8 +97,10 @@ def build_oracle(problem: dict, noise, module=None) -> GaussianOracle:
     d = objective.dim
     S = noise**2 * np.eye(d) if np.ndim(noise) == 0 else np.asarray(noise, dtype=float)
     if S.shape != (d, d) or not np.allclose(S, S.T) or np.linalg.eigvalsh(S).min() < -1e-12:
-        raise CustomModuleError(f"noise: a covariance must be a symmetric positive semidefinite "
-                                f"{d}×{d} matrix, got shape {S.shape}")  # fmt: skip
+        raise CustomModuleError(
+            f"noise: a covariance must be a symmetric positive semidefinite "
+            f"{d}×{d} matrix, got shape {S.shape}"
+        )
     return GaussianOracle(objective, S)
 
 
@@ -146,8 +148,10 @@ def check_protocol(name: str, optimizer, models: dict) -> None:
         label = f"{name}: models()[{model_name!r}]"
         _require(label, model, _MODEL)
         if model.noise_shape not in (None, tuple(optimizer.noise_shape)):
-            raise CustomModuleError(f"{label}.noise_shape {model.noise_shape} is not the "
-                                    f"optimizer's {tuple(optimizer.noise_shape)}")  # fmt: skip
+            raise CustomModuleError(
+                f"{label}.noise_shape {model.noise_shape} is not the "
+                f"optimizer's {tuple(optimizer.noise_shape)}"
+            )
         X = _two_paths(model.initial_state())
         _finite(label, "drift", model.drift(0.0, X.copy()), X.shape)
         if model.noise_shape is not None:
@@ -168,8 +172,14 @@ def choose_method(method: str, optimizer, models, oracle, x0, h, T, test_functio
         raise CustomModuleError(f"{name}: method must be one of {METHODS}, got {method!r}")
     if method == "monte_carlo":
         return method
-    reason = next((f"test function {g!r} has no gaussian_mean" for g, f in test_functions.items()
-                   if not hasattr(f, "gaussian_mean")), None)  # fmt: skip
+    reason = next(
+        (
+            f"test function {g!r} has no gaussian_mean"
+            for g, f in test_functions.items()
+            if not hasattr(f, "gaussian_mean")
+        ),
+        None,
+    )
     if reason is None:
         try:
             exact_laws(optimizer(oracle, h, x0), models(oracle, h, x0), h, min(T, h))
@@ -180,29 +190,52 @@ def choose_method(method: str, optimizer, models, oracle, x0, h, T, test_functio
     return "monte_carlo" if reason else "exact"
 
 
-def weak_error_study(optimizer: Callable, models: Callable, oracle, x0, ladder, T: float,
-                     mc: MonteCarlo, test_functions: dict, seed: int, name: str = "custom",
-                     tolerance: float = 0.25, method: str = "auto",
-                     ) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
+def weak_error_study(
+    optimizer: Callable,
+    models: Callable,
+    oracle,
+    x0,
+    ladder,
+    T: float,
+    mc: MonteCarlo,
+    test_functions: dict,
+    seed: int,
+    name: str = "custom",
+    tolerance: float = 0.25,
+    method: str = "auto",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The weak errors ``E g(x_N) − E g(X_T)`` with their SE at ``h = 2^-k`` for k in ``ladder``
     (table), and per model and test function the fitted order with its 95 % CI and the status of
     the model's claimed ``weak_order`` (fits). Exact errors have SE 0 (docs/custom.md#exact)."""
     x0 = np.asarray(x0, dtype=float)
     ladder = list(ladder)
-    check_protocol(name, optimizer(oracle, 2.0 ** -ladder[0], x0),
-                   models(oracle, 2.0 ** -ladder[0], x0))  # fmt: skip
-    method = choose_method(method, optimizer, models, oracle, x0, 2.0 ** -ladder[0], T,
-                           test_functions, name)  # fmt: skip
+    check_protocol(
+        name, optimizer(oracle, 2.0 ** -ladder[0], x0), models(oracle, 2.0 ** -ladder[0], x0)
+    )
+    method = choose_method(
+        method, optimizer, models, oracle, x0, 2.0 ** -ladder[0], T, test_functions, name
+    )
     rows, claimed = [], {}
     for k in ladder:
         h = 2.0**-k
         opt, sdes = optimizer(oracle, h, x0), models(oracle, h, x0)
         claimed |= {m: sde.weak_order for m, sde in sdes.items()}
-        for m, g, est, n_diverged in _errors(method, opt, sdes, h, T, mc, test_functions,
-                                             (seed, "custom", name, k)):  # fmt: skip
-            rows.append({"study": name, "k": k, "h": h, "model": m, "test_function": g,
-                         "error": est.mean, "se": est.se, "n_diverged": n_diverged,
-                         "method": method})  # fmt: skip
+        for m, g, est, n_diverged in _errors(
+            method, opt, sdes, h, T, mc, test_functions, (seed, "custom", name, k)
+        ):
+            rows.append(
+                {
+                    "study": name,
+                    "k": k,
+                    "h": h,
+                    "model": m,
+                    "test_function": g,
+                    "error": est.mean,
+                    "se": est.se,
+                    "n_diverged": n_diverged,
+                    "method": method,
+                }
+            )
     table = pd.DataFrame(rows)
     return table, _fits(table, claimed, tolerance)
 
@@ -210,8 +243,10 @@ def weak_error_study(optimizer: Callable, models: Callable, oracle, x0, ladder, 
 def _errors(method, opt, sdes, h, T, mc, test_functions, keys):
     if method == "exact":
         laws = exact_laws(opt, sdes, h, T)
-        expect = {a: {g: float(f.gaussian_mean(*law)) for g, f in test_functions.items()}
-                  for a, law in laws.items()}  # fmt: skip
+        expect = {
+            a: {g: float(f.gaussian_mean(*law)) for g, f in test_functions.items()}
+            for a, law in laws.items()
+        }
         for m in sdes:
             for g in test_functions:
                 yield m, g, Estimate(expect[None][g] - expect[m][g], 0.0), 0
@@ -262,11 +297,19 @@ def _fits(table: pd.DataFrame, claimed: dict, tolerance: float) -> pd.DataFrame:
     fits = []
     for (m, g), group in table.groupby(["model", "test_function"], sort=False):
         order, ci, last_local = _order(group) or (np.nan, (np.nan, np.nan), None)
-        fits.append({"study": group["study"].iloc[0], "model": m, "test_function": g,
-                     "claimed_order": claimed[m], "order": order, "ci_low": ci[0],
-                     "ci_high": ci[1],
-                     "status": _status(claimed[m], order, ci, last_local, tolerance),
-                     "method": group["method"].iloc[0]})  # fmt: skip
+        fits.append(
+            {
+                "study": group["study"].iloc[0],
+                "model": m,
+                "test_function": g,
+                "claimed_order": claimed[m],
+                "order": order,
+                "ci_low": ci[0],
+                "ci_high": ci[1],
+                "status": _status(claimed[m], order, ci, last_local, tolerance),
+                "method": group["method"].iloc[0],
+            }
+        )
     return pd.DataFrame(fits)
 
 
@@ -289,16 +332,29 @@ def ledger_rows(fits: pd.DataFrame, cfg: dict) -> pd.DataFrame:
         control = f.model in controls
         status = {"fail": "pass", "pass": "fail"}.get(f.status, f.status) if control else f.status
         claim = f"model {f.model} has weak order {f.claimed_order:g} for {f.test_function}"
-        rows.append({
-            "claim_id": f"custom.{f.study}.{f.model}.{f.test_function}.order", "paper": "custom",
-            "reference": cfg["module"], "anchor": "docs/custom.md#ledger",
-            "statement": f"{f.study}: the study refutes that {claim}" if control else
-            f"{f.study}: {claim}", "provenance": "proposed",
-            "kind": "negative_control" if control else "claim", "experiment": f.study,
-            "metric": "order", "check": "within", "measured": f.order, "ci_low": f.ci_low,
-            "ci_high": f.ci_high, "expected": float(f.claimed_order),
-            "tolerance": cfg.get("tolerance", 0.25), "status": status, "note": _NOTES[f.method],
-        })  # fmt: skip
+        rows.append(
+            {
+                "claim_id": f"custom.{f.study}.{f.model}.{f.test_function}.order",
+                "paper": "custom",
+                "reference": cfg["module"],
+                "anchor": "docs/custom.md#ledger",
+                "statement": f"{f.study}: the study refutes that {claim}"
+                if control
+                else f"{f.study}: {claim}",
+                "provenance": "proposed",
+                "kind": "negative_control" if control else "claim",
+                "experiment": f.study,
+                "metric": "order",
+                "check": "within",
+                "measured": f.order,
+                "ci_low": f.ci_low,
+                "ci_high": f.ci_high,
+                "expected": float(f.claimed_order),
+                "tolerance": cfg.get("tolerance", 0.25),
+                "status": status,
+                "note": _NOTES[f.method],
+            }
+        )
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
@@ -309,18 +365,30 @@ def check_study(cfg: dict, name: str):
     module = load_module(cfg["module"])
     unknown = set(cfg["test_functions"]) - set(TEST_FUNCTIONS)
     if unknown:
-        raise CustomModuleError(f"custom.{name}.test_functions: unknown {sorted(unknown)}; "
-                                f"known: {sorted(TEST_FUNCTIONS)}")  # fmt: skip
+        raise CustomModuleError(
+            f"custom.{name}.test_functions: unknown {sorted(unknown)}; "
+            f"known: {sorted(TEST_FUNCTIONS)}"
+        )
     oracle = build_oracle(cfg["problem"], cfg["noise"], module)
     x0 = np.asarray(cfg["x0"], float)
     h = 2.0 ** -cfg["ladder"][0]
     check_protocol(cfg["module"], module.optimizer(oracle, h, x0), module.models(oracle, h, x0))
     controls = set(cfg.get("negative_controls", [])) - set(module.models(oracle, h, x0))
     if controls:
-        raise CustomModuleError(f"custom.{name}.negative_controls: {sorted(controls)} are not "
-                                f"models of {cfg['module']}")  # fmt: skip
-    choose_method(cfg.get("method", "auto"), module.optimizer, module.models, oracle, x0, h,
-                  cfg["T"], _test_functions(cfg, oracle), cfg["module"])  # fmt: skip
+        raise CustomModuleError(
+            f"custom.{name}.negative_controls: {sorted(controls)} are not models of {cfg['module']}"
+        )
+    choose_method(
+        cfg.get("method", "auto"),
+        module.optimizer,
+        module.models,
+        oracle,
+        x0,
+        h,
+        cfg["T"],
+        _test_functions(cfg, oracle),
+        cfg["module"],
+    )
     return module
 
 
@@ -333,6 +401,17 @@ def run_study(cfg: dict, seed: int, name: str) -> tuple[pd.DataFrame, pd.DataFra
     module = check_study(cfg, name)
     oracle = build_oracle(cfg["problem"], cfg["noise"], module)
     k = range(cfg["ladder"][0], cfg["ladder"][1] + 1)
-    return weak_error_study(module.optimizer, module.models, oracle, cfg["x0"], k, cfg["T"],
-                            MonteCarlo(**cfg["mc"]), _test_functions(cfg, oracle), seed, name,
-                            cfg.get("tolerance", 0.25), cfg.get("method", "auto"))  # fmt: skip
+    return weak_error_study(
+        module.optimizer,
+        module.models,
+        oracle,
+        cfg["x0"],
+        k,
+        cfg["T"],
+        MonteCarlo(**cfg["mc"]),
+        _test_functions(cfg, oracle),
+        seed,
+        name,
+        cfg.get("tolerance", 0.25),
+        cfg.get("method", "auto"),
+    )

@@ -65,8 +65,10 @@ class _Converter:
     def claim_macro(self, code: str) -> str:
         claim, _, field = code.partition(":")
         if claim not in self.claims or field not in ("", "status"):
-            raise ValueError(f"docs/{self.paper}.md cites `{code}`: not a claim of the ledger"
-                             " (a claim id, optionally followed by `:status`)")  # fmt: skip
+            raise ValueError(
+                f"docs/{self.paper}.md cites `{code}`: not a claim of the ledger"
+                " (a claim id, optionally followed by `:status`)"
+            )
         return "\\" + macro_name(claim) + ("Status" if field else "") + "{}"
 
     def link(self, node: dict) -> list[dict]:
@@ -134,9 +136,11 @@ class _Converter:
         caption = self.walk([i for i in inlines[1:] if i["t"] != "RawInline"])
         while caption and caption[0]["t"] in ("SoftBreak", "Space"):
             caption.pop(0)
-        head = (r"\begin{figure}[htbp]\centering"
-                rf"\includegraphics[width=\textwidth,height=0.42\textheight,keepaspectratio]"
-                rf"{{{files[name]}}}\caption{{")  # fmt: skip
+        head = (
+            r"\begin{figure}[htbp]\centering"
+            rf"\includegraphics[width=\textwidth,height=0.42\textheight,keepaspectratio]"
+            rf"{{{files[name]}}}\caption{{"
+        )
         return {"t": "Plain", "c": [_raw(head), *caption, _raw("}" + label + r"\end{figure}")]}
 
 
@@ -182,8 +186,15 @@ def _fit_columns(table: dict) -> None:
         spec[1] = {"t": "ColWidth", "c": width / sum(widest)}
 
 
-def document_latex(markdown: str, paper: str, *, papers, claims, figures: Mapping[str, str],
-                   tables: Mapping[str, str]) -> str:  # fmt: skip
+def document_latex(
+    markdown: str,
+    paper: str,
+    *,
+    papers,
+    claims,
+    figures: Mapping[str, str],
+    tables: Mapping[str, str],
+) -> str:
     """The LaTeX of ``docs/<paper>.md`` without its title (the report's section heading).
 
     ``claims`` are the ledger's claim ids, ``figures`` and ``tables`` map ``F<k>``/``T<k>`` to

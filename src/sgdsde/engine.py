@@ -117,8 +117,14 @@ def euler_maruyama_step(model, X: np.ndarray, t: float, dt: float, dW) -> np.nda
     return X
 
 
-def euler_maruyama(model, X: np.ndarray, t0: float, dt: float, increments: Sequence,
-                   monitor: Callable[[np.ndarray], None] | None = None) -> np.ndarray:  # fmt: skip
+def euler_maruyama(
+    model,
+    X: np.ndarray,
+    t0: float,
+    dt: float,
+    increments: Sequence,
+    monitor: Callable[[np.ndarray], None] | None = None,
+) -> np.ndarray:
     """``X_{k+1} = X_k + b(t_k, X_k) dt + G(t_k, X_k) ΔW_k``, ``t_k = t0 + k dt``, one step per
     increment: weak order 1 (strong order ½; with ``noise_shape = None`` an ODE and explicit
     Euler, the increments then unused). ``X`` is not modified; ``monitor`` sees the state after
@@ -153,8 +159,10 @@ class Recorded:
         paths diverged and by which step."""
         if self.n_diverged:
             first = self.record_steps[int(self.diverged_at[self.diverged].min())]
-            raise DivergenceError(f"{label}: {self.n_diverged} of {len(self.diverged_at)} paths "
-                                  f"diverged at {where}, the first by step {first}")  # fmt: skip
+            raise DivergenceError(
+                f"{label}: {self.n_diverged} of {len(self.diverged_at)} paths "
+                f"diverged at {where}, the first by step {first}"
+            )
         return self.states
 
 
@@ -170,9 +178,18 @@ def _tile(X0: np.ndarray, chunk: Chunk) -> np.ndarray:
     return np.array(np.broadcast_to(X0, (chunk.n, *np.shape(X0))), dtype=float)
 
 
-def simulate(model, X0: np.ndarray, paths: Paths, record_steps: Sequence[int], seed: int,
-             *keys: str | int, dt: float = 1.0, t0: float = 0.0, per_path: bool = False,
-             threshold: float = 1e150) -> Recorded:  # fmt: skip
+def simulate(
+    model,
+    X0: np.ndarray,
+    paths: Paths,
+    record_steps: Sequence[int],
+    seed: int,
+    *keys: str | int,
+    dt: float = 1.0,
+    t0: float = 0.0,
+    per_path: bool = False,
+    threshold: float = 1e150,
+) -> Recorded:
     """Simulate ``paths.n_paths`` independent paths of a continuous model (Euler–Maruyama with
     step ``dt``) or a discrete optimiser (its own step; ``dt`` is the time per step), from
     ``X0`` at ``t0``, recording the state at the increasing step counts ``record_steps``.

@@ -18,9 +18,21 @@ def latex_number(x: float | None) -> str:
     return rf"\ensuremath{{{mantissa}\times 10^{{{int(exponent)}}}}}"
 
 
-_SPECIAL = {"\\": r"\textbackslash{}", "_": r"\_", "%": r"\%", "&": r"\&", "#": r"\#",
-            "$": r"\$", "{": r"\{", "}": r"\}", "^": r"\^{}", "~": r"\~{}",
-            "<": r"$<$", ">": r"$>$", "|": r"$|$"}  # fmt: skip
+_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "_": r"\_",
+    "%": r"\%",
+    "&": r"\&",
+    "#": r"\#",
+    "$": r"\$",
+    "{": r"\{",
+    "}": r"\}",
+    "^": r"\^{}",
+    "~": r"\~{}",
+    "<": r"$<$",
+    ">": r"$>$",
+    "|": r"$|$",
+}
 # The specs' symbols, as LaTeX that pdflatex typesets with the standard fonts.
 _UNICODE = {
     "§": r"\S{}",
@@ -109,15 +121,27 @@ def latex_table(table: pd.DataFrame, caption: str, label: str) -> str:
 
     header = " & ".join(escape(str(c)) for c in table.columns) + r" \\"
     body = [" & ".join(cell(v) for v in row) + r" \\" for row in table.itertuples(index=False)]
-    return "\n".join([
-        r"{\footnotesize\setlength{\tabcolsep}{4pt}",
-        r"\begin{longtable}{" + "l" * len(table.columns) + "}",
-        rf"\caption{{{escape(caption)}}}\label{{{label}}} \\\\",
-        r"\toprule", header, r"\midrule", r"\endfirsthead",
-        r"\caption[]{(continued)} \\\\", r"\toprule", header, r"\midrule", r"\endhead",
-        r"\bottomrule", r"\endfoot",
-        *body, r"\end{longtable}}", "",
-    ])  # fmt: skip
+    return "\n".join(
+        [
+            r"{\footnotesize\setlength{\tabcolsep}{4pt}",
+            r"\begin{longtable}{" + "l" * len(table.columns) + "}",
+            rf"\caption{{{escape(caption)}}}\label{{{label}}} \\\\",
+            r"\toprule",
+            header,
+            r"\midrule",
+            r"\endfirsthead",
+            r"\caption[]{(continued)} \\\\",
+            r"\toprule",
+            header,
+            r"\midrule",
+            r"\endhead",
+            r"\bottomrule",
+            r"\endfoot",
+            *body,
+            r"\end{longtable}}",
+            "",
+        ]
+    )
 
 
 _COMBINING = {"\u0304": r"\bar", "\u0303": r"\tilde"}

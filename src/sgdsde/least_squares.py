@@ -66,8 +66,13 @@ def make_population(cfg: dict, rng: np.random.Generator) -> dict[str, np.ndarray
     lam = spectrum(cfg["spectrum"])
     n = cfg["stream_samples"]
     x = rng.standard_normal((n, len(lam))) * np.sqrt(lam)
-    return {"lam": lam, "theta_star": np.zeros(len(lam)), "sigma": np.array(cfg["sigma"]),
-            "stream_x": x, "stream_y": cfg["sigma"] * rng.standard_normal(n)}  # fmt: skip
+    return {
+        "lam": lam,
+        "theta_star": np.zeros(len(lam)),
+        "sigma": np.array(cfg["sigma"]),
+        "stream_x": x,
+        "stream_y": cfg["sigma"] * rng.standard_normal(n),
+    }
 
 
 def write_dataset(path: Path, arrays: dict[str, np.ndarray], meta: dict) -> None:
@@ -507,8 +512,10 @@ class PearsonIV:
         self.model = model
         self.ell, self.delta, self.nu = model.ell, model.delta, model.nu
         u = np.linspace(-np.pi / 2, np.pi / 2, n_grid)
-        logw = 2 * self.nu * np.log(np.maximum(np.cos(u), 1e-300)) - 2 * self.nu * \
-            self.ell / self.delta * u  # fmt: skip
+        logw = (
+            2 * self.nu * np.log(np.maximum(np.cos(u), 1e-300))
+            - 2 * self.nu * self.ell / self.delta * u
+        )
         w = np.exp(logw - logw.max())
         cdf = integrate.cumulative_trapezoid(w, u, initial=0.0)
         self.norm = cdf[-1] * np.exp(logw.max())
@@ -516,8 +523,7 @@ class PearsonIV:
 
     def pdf(self, eta: np.ndarray) -> np.ndarray:
         z = (np.asarray(eta) - self.ell) / self.delta
-        logp = -(1 + self.nu) * np.log1p(z**2) - 2 * self.nu * self.ell / self.delta * \
-            np.arctan(z)  # fmt: skip
+        logp = -(1 + self.nu) * np.log1p(z**2) - 2 * self.nu * self.ell / self.delta * np.arctan(z)
         # density in η: w(u) du/dη, w(u) = cos^{2ν} e^{…} ⇒ p(η) = (1+z²)^{−(1+ν)}e^{…}/(δ·norm)
         return np.exp(logp) / (self.delta * self.norm)
 
@@ -666,8 +672,9 @@ def decaying_step_moments(ops, gamma0, t0, zeta, kappa, m0, M0, times):
         return np.concatenate([-H @ m, -L @ v + g * (S @ v - 2 * C @ m + S0)])
 
     z0 = np.concatenate([m0, ops.vec(M0)])
-    sol = integrate.solve_ivp(rhs, (0, times[-1]), z0, method="LSODA", t_eval=times,
-                              rtol=1e-10, atol=1e-14)  # fmt: skip
+    sol = integrate.solve_ivp(
+        rhs, (0, times[-1]), z0, method="LSODA", t_eval=times, rtol=1e-10, atol=1e-14
+    )
     return sol.y[:d].T, ops.unvec(sol.y[d:].T)
 
 
@@ -697,8 +704,10 @@ def kesten_index_gaussian(lam: float, gamma: float) -> float:
         def f(z):
             return np.exp(chi * np.log(max(abs(1 - g * z * z), 1e-300)) - z * z / 2)
 
-        parts = [integrate.quad(f, lo, hi, limit=200)[0]
-                 for lo, hi in ((0, z0), (z0, 2 * z0), (2 * z0, np.inf))]  # fmt: skip
+        parts = [
+            integrate.quad(f, lo, hi, limit=200)[0]
+            for lo, hi in ((0, z0), (z0, 2 * z0), (2 * z0, np.inf))
+        ]
         return sum(parts) * np.sqrt(2 / np.pi) - 1
 
     hi = 2.0

@@ -168,8 +168,11 @@ def leading_error_coefficient(model, T: float, g, approximation: Approximation) 
 
     forward = solve_ivp(
         lambda t, m: linearised_drift(model, t, 1.0, first, dim)[0] @ m,
-        (0.0, T), m0, dense_output=True, **ODE_TOLERANCES,
-    )  # fmt: skip
+        (0.0, T),
+        m0,
+        dense_output=True,
+        **ODE_TOLERANCES,
+    )
 
     def backward(t, y):
         R, r = y[: dim * dim].reshape(dim, dim), y[dim * dim : -1]
@@ -220,8 +223,11 @@ def _flat(state: np.ndarray) -> np.ndarray:
 
 def position_law(model, shape: tuple, mean: np.ndarray, cov: np.ndarray):
     """The law ``N(Π m + π, Π P Πᵀ)`` of ``position(X)`` for ``X ~ N(m, P)``, position affine."""
-    Pi, pi = checked_affine_map(lambda y: _flat(model.position(y.reshape(-1, *shape))),
-                                len(mean), f"{type(model).__name__}.position")  # fmt: skip
+    Pi, pi = checked_affine_map(
+        lambda y: _flat(model.position(y.reshape(-1, *shape))),
+        len(mean),
+        f"{type(model).__name__}.position",
+    )
     return Pi @ mean + pi, Pi @ cov @ Pi.T
 
 
@@ -263,8 +269,9 @@ def model_law(model, T: float) -> tuple[np.ndarray, np.ndarray]:
     name = type(model).__name__
 
     def coefficients(t):
-        F, c = checked_affine_map(lambda y: _flat(model.drift(t, y.reshape(-1, *shape))), D,
-                                  f"{name}.drift")  # fmt: skip
+        F, c = checked_affine_map(
+            lambda y: _flat(model.drift(t, y.reshape(-1, *shape))), D, f"{name}.drift"
+        )
         if noise_shape is None:
             return F, c, np.zeros((D, 0))
 

@@ -193,8 +193,10 @@ class NC2:
     def gradient(self, x: np.ndarray) -> np.ndarray:
         """``∇L = (x₁ − 1.6 sin 2x₁ cos x₂, x₂ − 0.8 cos 2x₁ sin x₂)``."""
         x1, x2 = x[..., 0], x[..., 1]
-        return np.stack([x1 - 1.6 * np.sin(2 * x1) * np.cos(x2),
-                         x2 - 0.8 * np.cos(2 * x1) * np.sin(x2)], axis=-1)  # fmt: skip
+        return np.stack(
+            [x1 - 1.6 * np.sin(2 * x1) * np.cos(x2), x2 - 0.8 * np.cos(2 * x1) * np.sin(x2)],
+            axis=-1,
+        )
 
     def mean_field(self, x: np.ndarray) -> np.ndarray:
         return -self.gradient(x)

@@ -18,8 +18,19 @@ from pathlib import Path
 
 from sgdsde.latex import escape
 
-PACKAGES = ("sgdsde", "snakemake", "numpy", "scipy", "pandas", "pyarrow", "matplotlib",
-            "seaborn", "papermill", "jupytext", "POT")  # fmt: skip
+PACKAGES = (
+    "sgdsde",
+    "snakemake",
+    "numpy",
+    "scipy",
+    "pandas",
+    "pyarrow",
+    "matplotlib",
+    "seaborn",
+    "papermill",
+    "jupytext",
+    "POT",
+)
 
 
 def _git(repo: Path, *args: str) -> str | None:

@@ -33,8 +33,9 @@ def hill(radii: np.ndarray, k: int, level: float = 0.95) -> HillEstimate:
     top = np.sort(top)[::-1]
     alpha = 1.0 / np.mean(np.log(top[:k] / top[k]))
     lo, hi = gammaincinv(k, (1 - level) / 2) / k, gammaincinv(k, (1 + level) / 2) / k
-    return HillEstimate(float(alpha), float(alpha / np.sqrt(k)), float(alpha * lo),
-                        float(alpha * hi), int(k))  # fmt: skip
+    return HillEstimate(
+        float(alpha), float(alpha / np.sqrt(k)), float(alpha * lo), float(alpha * hi), int(k)
+    )
 
 
 def survival(radii: np.ndarray, r: np.ndarray) -> np.ndarray:

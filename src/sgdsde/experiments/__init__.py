@@ -14,8 +14,12 @@ import pandas as pd
 
 PAPERS = ("momentum_approx", "marginal_momentum", "adaptive_sde", "least_squares")
 # The figures F1..Fn that each paper's notebooks draw (its document captions each of them).
-FIGURE_COUNT = {"momentum_approx": 8, "marginal_momentum": 6, "adaptive_sde": 5,
-                "least_squares": 10}  # fmt: skip
+FIGURE_COUNT = {
+    "momentum_approx": 8,
+    "marginal_momentum": 6,
+    "adaptive_sde": 5,
+    "least_squares": 10,
+}
 
 
 @dataclass

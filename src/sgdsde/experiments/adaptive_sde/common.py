@@ -56,14 +56,22 @@ def discrete_optimizer(problem, opt: dict, regime: str, indexing: str = "natural
     return Adam(problem, opt["c1"], opt["c2"], opt["eps"], regime, indexing)
 
 
-def effective_equation(problem, opt: dict, name: str, tau: float, regime: str,
-                       indexing: str = "natural", c_reg_power: float = 1.0):  # fmt: skip
+def effective_equation(
+    problem,
+    opt: dict,
+    name: str,
+    tau: float,
+    regime: str,
+    indexing: str = "natural",
+    c_reg_power: float = 1.0,
+):
     """The named model of :data:`sgdsde.adaptive.MODELS`, ``c_reg = τ^{c_reg_power}``."""
     c_reg = tau**c_reg_power if c_reg_power > 0 else 0.0
     if opt["name"] == "rmsprop":
         return rmsprop_equation(problem, name, tau, opt["c"], opt["eps"], regime, c_reg)
-    return adam_equation(problem, name, tau, opt["c1"], opt["c2"], opt["eps"], regime,
-                         indexing, c_reg)  # fmt: skip
+    return adam_equation(
+        problem, name, tau, opt["c1"], opt["c2"], opt["eps"], regime, indexing, c_reg
+    )
 
 
 def ladder(exponents: list[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -76,8 +84,12 @@ def exact_slope_metrics(taus: np.ndarray, errors: np.ndarray, fit_last: int) -> 
     """Pairwise slopes and the least-squares slope over the ``fit_last`` smallest τ."""
     fit = fit_loglog_slope(taus[-fit_last:], errors[-fit_last:])
     slopes = pairwise_slopes(taus, errors).tolist()
-    return {"errors": np.abs(errors).tolist(), "pairwise_slopes": slopes,
-            "fit_slope": fit.slope, "fit_ci": [fit.ci_low, fit.ci_high]}  # fmt: skip
+    return {
+        "errors": np.abs(errors).tolist(),
+        "pairwise_slopes": slopes,
+        "fit_slope": fit.slope,
+        "fit_ci": [fit.ci_low, fit.ci_high],
+    }
 
 
 def resolve_problems(section: dict, problems: dict) -> dict:

@@ -34,14 +34,27 @@ log = logging.getLogger(__name__)
 #: Adam protocols of docs/adaptive_sde.md#experiments A1: (discrete indexing, SDE indexing, start)
 # per model.
 ADAM_PROTOCOLS = {
-    "start2tau_code_index": {"indexing": "code", "start": "2tau",
-                             "models": {"ode": "code", "sde2": "code", "sde2_code": "natural"}},
-    "start2tau_natural": {"indexing": "natural", "start": "2tau",
-                          "models": {"sde2": "natural", "sde2_code_drift": "natural",
-                                     "sde2_code_hv": "natural", "sde2_code_dt": "natural"}},
-    "t0": {"indexing": "natural", "start": "t0",
-           "models": {"ode": "natural", "sde2": "natural", "sde2_code_drift": "natural"}},
-}  # fmt: skip
+    "start2tau_code_index": {
+        "indexing": "code",
+        "start": "2tau",
+        "models": {"ode": "code", "sde2": "code", "sde2_code": "natural"},
+    },
+    "start2tau_natural": {
+        "indexing": "natural",
+        "start": "2tau",
+        "models": {
+            "sde2": "natural",
+            "sde2_code_drift": "natural",
+            "sde2_code_hv": "natural",
+            "sde2_code_dt": "natural",
+        },
+    },
+    "t0": {
+        "indexing": "natural",
+        "start": "t0",
+        "models": {"ode": "natural", "sde2": "natural", "sde2_code_drift": "natural"},
+    },
+}
 
 
 def _deterministic_error(disc, model, X0, tau, T, skip, substeps):
@@ -72,11 +85,18 @@ def run_E1(cfg: dict, seed: int) -> ExperimentResult:
         for tau in taus:
             disc = RMSprop(problem, r["c"], r["eps"])
             model = effective_equation(problem, opt, name, tau, "ballistic")
-            err = _deterministic_error(disc, model,
-                                       X0, tau, r["T"], 0, c["rk4_substeps"])  # fmt: skip
+            err = _deterministic_error(disc, model, X0, tau, r["T"], 0, c["rk4_substeps"])
             for var, e in (("theta", err[0].max()), ("v", err[1].max())):
-                rows.append({"optimizer": "rmsprop", "protocol": "start0", "model": name,
-                             "variable": var, "tau": tau, "error": e})  # fmt: skip
+                rows.append(
+                    {
+                        "optimizer": "rmsprop",
+                        "protocol": "start0",
+                        "model": name,
+                        "variable": var,
+                        "tau": tau,
+                        "error": e,
+                    }
+                )
     a = c["adam"]
     problem = build_problem(a["problem"], sigma=0.0)
     X0 = initial_state(problem, a["problem"], "adam")
@@ -88,8 +108,16 @@ def run_E1(cfg: dict, seed: int) -> ExperimentResult:
                 skip = 2 if spec["start"] == "2tau" else round(a["t0"] / tau)
                 model = effective_equation(problem, opt, name, tau, "ballistic", sde_indexing)
                 err = _deterministic_error(disc, model, X0, tau, a["T"], skip, c["rk4_substeps"])
-                rows.append({"optimizer": "adam", "protocol": protocol, "model": name,
-                             "variable": "all", "tau": tau, "error": err.max()})  # fmt: skip
+                rows.append(
+                    {
+                        "optimizer": "adam",
+                        "protocol": protocol,
+                        "model": name,
+                        "variable": "all",
+                        "tau": tau,
+                        "error": err.max(),
+                    }
+                )
     table = pd.DataFrame(rows)
     for (opt_name, protocol, name, var), group in table.groupby(
         ["optimizer", "protocol", "model", "variable"]
@@ -147,8 +175,14 @@ def run_E2(cfg: dict, seed: int) -> ExperimentResult:
         disc = np.trace(Q) / problem.d
         for name, order, w2 in (("ode", 1, False), ("sde2", 2, True), ("sde2_no_w2", 2, False)):
             _, Qm = v_only_sde(s, M, c["c"], v0, tau, c["T"], order, w2)
-            rows.append({"model": name, "tau": tau, "discrete": disc,
-                         "error": disc - np.trace(Qm) / problem.d})  # fmt: skip
+            rows.append(
+                {
+                    "model": name,
+                    "tau": tau,
+                    "discrete": disc,
+                    "error": disc - np.trace(Qm) / problem.d,
+                }
+            )
     table = pd.DataFrame(rows)
     metrics = {"taus": taus.tolist()}
     for name, group in table.groupby("model"):
@@ -189,8 +223,11 @@ def run_E3(cfg: dict, seed: int) -> ExperimentResult:
         X0 = initial_state(problem, c["problem"], opt_name)
         if opt_name == "adam":
             X0[:, 1] = problem.grad(X0[:, 0]) / 2  # a non-zero m, so Γ, H(Dm) matter
-        disc = (RMSprop(problem, opt["c"], opt["eps"], regime) if opt_name == "rmsprop"
-                else Adam(problem, opt["c1"], opt["c2"], opt["eps"], regime))  # fmt: skip
+        disc = (
+            RMSprop(problem, opt["c"], opt["eps"], regime)
+            if opt_name == "rmsprop"
+            else Adam(problem, opt["c1"], opt["c2"], opt["eps"], regime)
+        )
         gen = rng(seed, PAPER, "E3", case)
         n_start = 4  # Adam: Γ_n at n = 4
         X = np.repeat(X0, c["n_draws"], axis=0)
@@ -209,8 +246,16 @@ def run_E3(cfg: dict, seed: int) -> ExperimentResult:
         dev = np.abs(empirical - predicted) / scale
         metrics[f"{case}/max_normalised_deviation"] = float(dev.max())
         for (i, j), value in np.ndenumerate(dev):
-            rows.append({"case": case, "i": i, "j": j, "empirical": empirical[i, j],
-                         "predicted": predicted[i, j], "normalised_deviation": value})  # fmt: skip
+            rows.append(
+                {
+                    "case": case,
+                    "i": i,
+                    "j": j,
+                    "empirical": empirical[i, j],
+                    "predicted": predicted[i, j],
+                    "normalised_deviation": value,
+                }
+            )
     # K2's identity: Cov(2∇f⊙ξ, ξ⊙ξ − diagΣ) = 0 for symmetric ξ
     gen = rng(seed, PAPER, "E3", "cross")
     xi = problem.noise(gen.standard_normal((c["n_draws"], problem.d)))

@@ -47,10 +47,14 @@ def _merge(runs):
     """Concatenate the per-path terminal values and the per-block trajectory sums of several
     chunks, then sum the blocks once, in block order (the same totals for any chunking)."""
     first = runs[0]
-    terminal = {g: {k: np.concatenate([r.terminal[g][k] for r in runs]) for k in vals}
-                for g, vals in first.terminal.items()}  # fmt: skip
-    sums = {g: {k: np.concatenate([r.sums[g][k] for r in runs]).sum(axis=0) for k in vals}
-            for g, vals in first.sums.items()}  # fmt: skip
+    terminal = {
+        g: {k: np.concatenate([r.terminal[g][k] for r in runs]) for k in vals}
+        for g, vals in first.terminal.items()
+    }
+    sums = {
+        g: {k: np.concatenate([r.sums[g][k] for r in runs]).sum(axis=0) for k in vals}
+        for g, vals in first.sums.items()
+    }
     active = {k: sum(r.active[k] for r in runs) for k in first.active}
     counted = {k: sum(r.counted[k] for r in runs) for k in first.counted}
     return first.times, terminal, np.concatenate([r.cv for r in runs]), sums, active, counted
@@ -62,15 +66,32 @@ def _simulate(c, seed, experiment, i, tau, models, independent_v_noise, tag):
     opt, mc = c["optimizer"], c["mc"]
     indexing = opt.get("indexing", "natural")
     disc = discrete_optimizer(problem, opt, c["regime"], indexing)
-    eqs = {name: effective_equation(problem, opt, name, tau, c["regime"], indexing,
-                                    c.get("c_reg_power", 1.0)) for name in models}  # fmt: skip
+    eqs = {
+        name: effective_equation(
+            problem, opt, name, tau, c["regime"], indexing, c.get("c_reg_power", 1.0)
+        )
+        for name in models
+    }
     X0 = initial_state(problem, c["problem"], opt["name"])
     K = max(1, round(1 / (mc["em_dt_over_tau2"] * tau)))
     skip = round(c["t0"] / tau)
     paths = Paths(mc["n_paths"], mc["paths_per_block"], mc["blocks_per_chunk"])
-    runs = [coupled_weak_errors(disc, eqs, X0, tau, c["T"], skip, K, chunk, mc["antithetic"],
-                                independent_v_noise, f"{PAPER}.{experiment}")
-            for chunk in paths.chunks(seed, PAPER, experiment, tag, i)]  # fmt: skip
+    runs = [
+        coupled_weak_errors(
+            disc,
+            eqs,
+            X0,
+            tau,
+            c["T"],
+            skip,
+            K,
+            chunk,
+            mc["antithetic"],
+            independent_v_noise,
+            f"{PAPER}.{experiment}",
+        )
+        for chunk in paths.chunks(seed, PAPER, experiment, tag, i)
+    ]
     return _merge(runs)
 
 
@@ -88,18 +109,40 @@ def _rows(i, tau, models, merged, use_cv, tag):
             N = len(diff)
             mean = s[0] / N
             se_t = np.sqrt(np.maximum(s[1] / N - mean**2, 0.0) / (N - 1))
-            rows.append({"run": tag, "i": int(i), "tau": tau, "model": name, "test_function": g,
-                         "error": err, "se": se, "error_raw": raw, "se_raw": raw_se,
-                         "discrete": float(terminal[g]["disc"].mean()),
-                         "continuous": float(terminal[g][name].mean()),
-                         "max_traj_error": float(np.abs(mean).max()),
-                         "max_traj_se": float(se_t[np.argmax(np.abs(mean))]),
-                         "phi_active_fraction": active[name] / counted[name]})  # fmt: skip
+            rows.append(
+                {
+                    "run": tag,
+                    "i": int(i),
+                    "tau": tau,
+                    "model": name,
+                    "test_function": g,
+                    "error": err,
+                    "se": se,
+                    "error_raw": raw,
+                    "se_raw": raw_se,
+                    "discrete": float(terminal[g]["disc"].mean()),
+                    "continuous": float(terminal[g][name].mean()),
+                    "max_traj_error": float(np.abs(mean).max()),
+                    "max_traj_se": float(se_t[np.argmax(np.abs(mean))]),
+                    "phi_active_fraction": active[name] / counted[name],
+                }
+            )
             if g in TRAJECTORY:
                 for t, m_, e_, dm, cm in zip(times, mean, se_t, s[2] / N, s[3] / N, strict=True):
-                    traj.append({"run": tag, "i": int(i), "tau": tau, "model": name,
-                                 "test_function": g, "t": t, "error": m_, "se": e_,
-                                 "discrete": dm, "continuous": cm})  # fmt: skip
+                    traj.append(
+                        {
+                            "run": tag,
+                            "i": int(i),
+                            "tau": tau,
+                            "model": name,
+                            "test_function": g,
+                            "t": t,
+                            "error": m_,
+                            "se": e_,
+                            "discrete": dm,
+                            "continuous": cm,
+                        }
+                    )
     return rows, traj
 
 
@@ -115,7 +158,8 @@ def slope_metrics(table: pd.DataFrame, prefix: str, n_tail: int = 3) -> dict:
         fit = resolved_slope(group["tau"].to_numpy(), est)
         tail = resolved_slope(group["tau"].to_numpy()[-n_tail:], est[-n_tail:])
         metrics |= {
-            f"{key}/errors": group["error"].tolist(), f"{key}/se": group["se"].tolist(),
+            f"{key}/errors": group["error"].tolist(),
+            f"{key}/se": group["se"].tolist(),
             f"{key}/abs_error_over_se": (group["error"].abs() / group["se"]).tolist(),
             f"{key}/abs_error_over_se_at_tau_min": float(abs(est[-1].mean) / est[-1].se),
             f"{key}/resolved_slope": fit.slope if fit else None,
@@ -124,7 +168,7 @@ def slope_metrics(table: pd.DataFrame, prefix: str, n_tail: int = 3) -> dict:
             f"{key}/tail_slope_ci": [tail.ci_low, tail.ci_high] if tail else None,
             f"{key}/max_traj_errors": group["max_traj_error"].tolist(),
             f"{key}/phi_active_fraction": float(group["phi_active_fraction"].max()),
-        }  # fmt: skip
+        }
     smallest = table[table["tau"] == table["tau"].min()].set_index(["model", "test_function"])
     for (name, g), row in smallest.iterrows():
         if ("sde2", g) in smallest.index and name != "sde2":

@@ -64,8 +64,14 @@ def run_E9(cfg: dict, seed: int) -> ExperimentResult:
     X0 = initial_state(problem, c["problem"], "rmsprop")
     d, T, rows, metrics = problem.d, c["T"], [], {}
     metrics["srsr_identity_max_rel_deviation"] = srsr_identity_deviation(
-        problem, c["c"], c["eps"], 2.0 ** -c["ladder"][0], np.repeat(X0, 64, axis=0),
-        round(T / 2.0 ** -c["ladder"][0]), rng(seed, PAPER, "E9", "identity"))  # fmt: skip
+        problem,
+        c["c"],
+        c["eps"],
+        2.0 ** -c["ladder"][0],
+        np.repeat(X0, 64, axis=0),
+        round(T / 2.0 ** -c["ladder"][0]),
+        rng(seed, PAPER, "E9", "identity"),
+    )
     idx, taus = ladder(c["ladder"])
     for regime in ("ballistic", "batch_equivalent"):
         disc = RMSprop(problem, c["c"], c["eps"], regime)
@@ -75,8 +81,20 @@ def run_E9(cfg: dict, seed: int) -> ExperimentResult:
             fine = lambda X, n, z, tau=tau, disc=disc: disc.step(  # noqa: E731
                 X, n, problem.noise(z), tau / 2
             )
-            Xc, Xf = _paired_chains(coarse, fine, X0, X0, round(T / tau), c["n_paths"], d, seed,
-                                    PAPER, "E9", regime, int(i))  # fmt: skip
+            Xc, Xf = _paired_chains(
+                coarse,
+                fine,
+                X0,
+                X0,
+                round(T / tau),
+                c["n_paths"],
+                d,
+                seed,
+                PAPER,
+                "E9",
+                regime,
+                int(i),
+            )
             require_finite(Xf, f"{PAPER}.E9", f"τ={tau:g} ({regime})")
             var = variance_with_se(Xc[:, 0, 0])
             diff = mean_with_se(
@@ -84,9 +102,17 @@ def run_E9(cfg: dict, seed: int) -> ExperimentResult:
             )
             variances.append(var)
             diffs.append(diff)
-            rows.append({"study": "S1", "regime": regime, "tau": tau, "var_theta1": var.mean,
-                         "var_se": var.se, "diff_theta_sq": diff.mean,
-                         "diff_se": diff.se})  # fmt: skip
+            rows.append(
+                {
+                    "study": "S1",
+                    "regime": regime,
+                    "tau": tau,
+                    "var_theta1": var.mean,
+                    "var_se": var.se,
+                    "diff_theta_sq": diff.mean,
+                    "diff_se": diff.se,
+                }
+            )
         key = f"S1/{regime}"
         var_fit = resolved_slope(taus, variances)
         diff_fit = resolved_slope(taus, diffs)
@@ -95,8 +121,9 @@ def run_E9(cfg: dict, seed: int) -> ExperimentResult:
             f"{key}/var_slope": var_fit.slope if var_fit else None,
             f"{key}/var_last_relative_change": abs(variances[-1].mean / variances[-2].mean - 1),
             f"{key}/diff_slope": diff_fit.slope if diff_fit else None,
-            f"{key}/diffs": [e.mean for e in diffs], f"{key}/diff_se": [e.se for e in diffs],
-        }  # fmt: skip
+            f"{key}/diffs": [e.mean for e in diffs],
+            f"{key}/diff_se": [e.se for e in diffs],
+        }
     # S2: textbook RMSprop with (√κη0, κB0, κ(1−β0), ε0/√κ), time t = nη²
     eta0_sq = 2.0 ** -c["srsr"]["tau0_exponent"]
     kappas = np.array(c["srsr"]["kappas"], dtype=float)
@@ -118,16 +145,39 @@ def run_E9(cfg: dict, seed: int) -> ExperimentResult:
         step_f, _ = standard(kappa / 2)
         Xs_c, Xs_f = X0.copy(), X0.copy()  # the same v0 = ηV0² in the code parametrisation
         Xs_c[:, 1], Xs_f[:, 1] = X0[:, 1] / tau_c, X0[:, 1] / (tau_c / 2)
-        Xc, Xf = _paired_chains(step_c, step_f, Xs_c, Xs_f, round(T / tau_c), c["n_paths"], d,
-                                seed, PAPER, "E9", "S2", int(kappa))  # fmt: skip
+        Xc, Xf = _paired_chains(
+            step_c,
+            step_f,
+            Xs_c,
+            Xs_f,
+            round(T / tau_c),
+            c["n_paths"],
+            d,
+            seed,
+            PAPER,
+            "E9",
+            "S2",
+            int(kappa),
+        )
         diff = mean_with_se(
             evaluate_test_functions(Xc)["theta_sq"] - evaluate_test_functions(Xf)["theta_sq"]
         )
         diffs.append(diff)
-        rows.append({"study": "S2", "regime": "batch_equivalent", "tau": tau_c, "kappa": kappa,
-                     "diff_theta_sq": diff.mean, "diff_se": diff.se})  # fmt: skip
+        rows.append(
+            {
+                "study": "S2",
+                "regime": "batch_equivalent",
+                "tau": tau_c,
+                "kappa": kappa,
+                "diff_theta_sq": diff.mean,
+                "diff_se": diff.se,
+            }
+        )
     fit = resolved_slope(kappas[1:], diffs)
-    metrics |= {"S2/kappas": kappas[1:].tolist(), "S2/diffs": [e.mean for e in diffs],
-                "S2/diff_se": [e.se for e in diffs],
-                "S2/diff_slope_in_kappa": fit.slope if fit else None}  # fmt: skip
+    metrics |= {
+        "S2/kappas": kappas[1:].tolist(),
+        "S2/diffs": [e.mean for e in diffs],
+        "S2/diff_se": [e.se for e in diffs],
+        "S2/diff_slope_in_kappa": fit.slope if fit else None,
+    }
     return ExperimentResult({"table": pd.DataFrame(rows)}, metrics)

@@ -23,8 +23,10 @@ def _json_metrics(run):
     @functools.wraps(run)
     def wrapped(cfg, seed):
         result = run(cfg, seed)
-        result.metrics = {k: (float(v) if np.isfinite(v) else None) if np.isscalar(v) else v
-                          for k, v in result.metrics.items()}  # fmt: skip
+        result.metrics = {
+            k: (float(v) if np.isfinite(v) else None) if np.isscalar(v) else v
+            for k, v in result.metrics.items()
+        }
         return result
 
     return wrapped

@@ -35,8 +35,14 @@ def generate(name: str, cfg: dict, seed: int, out: str) -> None:
     stream = rng(seed, PAPER, "data", name)
     make = make_training_set if cfg["kind"] == "training" else make_population
     arrays = make(cfg, stream)
-    meta = {"version": DATA_VERSION, "name": name, "seed": seed, "kind": cfg["kind"],
-            "config_hash": dataset_hash(cfg, seed), "config": cfg}  # fmt: skip
+    meta = {
+        "version": DATA_VERSION,
+        "name": name,
+        "seed": seed,
+        "kind": cfg["kind"],
+        "config_hash": dataset_hash(cfg, seed),
+        "config": cfg,
+    }
     write_dataset(out, arrays, meta)
 
 
@@ -62,14 +68,24 @@ def variants(cfg: dict) -> dict[str, int]:
     return {v: NOISE_VARIANTS[v] for v in cfg["noise_variants"]}
 
 
-def simulate(cfg: dict, model, X0: np.ndarray, n_paths: int, record_steps, seed: int,
-             *keys: str | int, dt: float = 1.0, per_path: bool = False) -> np.ndarray:  # fmt: skip
+def simulate(
+    cfg: dict,
+    model,
+    X0: np.ndarray,
+    n_paths: int,
+    record_steps,
+    seed: int,
+    *keys: str | int,
+    dt: float = 1.0,
+    per_path: bool = False,
+) -> np.ndarray:
     """The states ``(len(record_steps), n_paths, …)`` of ``model`` from ``X0`` on the engine, in
     the paper's seed blocks (``cfg["monte_carlo"]``), streams keyed ``(seed, paper, *keys,
     block)``; a diverging path is an error naming the experiment (``keys[0]``), γ and Δ."""
     paths = Paths(n_paths, **cfg["monte_carlo"])
-    run = engine.simulate(model, X0, paths, record_steps, seed, PAPER, *keys, dt=dt,
-                          per_path=per_path)  # fmt: skip
+    run = engine.simulate(
+        model, X0, paths, record_steps, seed, PAPER, *keys, dt=dt, per_path=per_path
+    )
     gamma = getattr(model, "gamma", getattr(getattr(model, "model", None), "gamma", None))
     return run.require_converged(f"{PAPER}.{keys[0]}", f"γ = {gamma:.4g}, Δ = {dt:.3g}")
 

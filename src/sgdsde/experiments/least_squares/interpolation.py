@@ -72,8 +72,9 @@ def _mc_case(problem, ops, gamma, kappa, e, key, name):
     eta0_r = ops.basis.T @ (-theta_star)
     _, M = moment_flow(ops, gamma, kappa, eta0_r, np.outer(eta0_r, eta0_r), t)
     exact = np.trace(M, axis1=1, axis2=2)
-    _, M_em = recursion_moments(ops, em_moment_step_matrix(ops, gamma, kappa, dt), eta0_r,
-                                np.outer(eta0_r, eta0_r), steps)  # fmt: skip
+    _, M_em = recursion_moments(
+        ops, em_moment_step_matrix(ops, gamma, kappa, dt), eta0_r, np.outer(eta0_r, eta0_r), steps
+    )
     em = np.trace(M_em, axis1=1, axis2=2)
     H = ops.problem.H
     loss_exact = 0.5 * np.einsum("ij,tji->t", H, M)
@@ -87,25 +88,41 @@ def _mc_case(problem, ops, gamma, kappa, e, key, name):
     log0 = np.log(np.linalg.norm(theta_star))
     rate_as = mean_with_se((log_norm[-1] - log0) / t[-1])
     jensen = 0.5 * np.log(exact[-1] / np.sum(theta_star**2)) / t[-1]
-    rows = pd.DataFrame({
-        "dataset": name, "variant": key[1], "gamma_fraction": key[2], "gamma": gamma, "t": t,
-        "mc_sq": [s.mean for s in est], "mc_sq_se": [s.se for s in est], "exact_sq": exact,
-        "em_sq": em, "mc_loss": [s.mean for s in loss_mc], "mc_loss_se": [s.se for s in loss_mc],
-        "exact_loss": loss_exact, "reliable": ok, "median_log_rate": np.median(log_norm, 1) / t,
-        "q05_log_rate": np.quantile(log_norm, 0.05, 1) / t,
-        "q95_log_rate": np.quantile(log_norm, 0.95, 1) / t,
-    })  # fmt: skip
+    rows = pd.DataFrame(
+        {
+            "dataset": name,
+            "variant": key[1],
+            "gamma_fraction": key[2],
+            "gamma": gamma,
+            "t": t,
+            "mc_sq": [s.mean for s in est],
+            "mc_sq_se": [s.se for s in est],
+            "exact_sq": exact,
+            "em_sq": em,
+            "mc_loss": [s.mean for s in loss_mc],
+            "mc_loss_se": [s.se for s in loss_mc],
+            "exact_loss": loss_exact,
+            "reliable": ok,
+            "median_log_rate": np.median(log_norm, 1) / t,
+            "q05_log_rate": np.quantile(log_norm, 0.05, 1) / t,
+            "q95_log_rate": np.quantile(log_norm, 0.95, 1) / t,
+        }
+    )
     metrics = {
-        "rho2": rho2, "dt": dt, "T": T,
+        "rho2": rho2,
+        "dt": dt,
+        "T": T,
         "mc_vs_em_max_z": float(np.abs(z[ok]).max()),
         "em_vs_exact_rel": float(np.max(np.abs(em[ok] / exact[ok] - 1))),
         "mc_rate_rel_error": abs(-log_slope(t[window], sq.mean(1)[window]) / rho2 - 1)
-        if window.sum() >= 3 else float("nan"),
+        if window.sum() >= 3
+        else float("nan"),
         "kernel_drift": float(np.abs(theta @ kernel).max()),
-        "as_rate": rate_as.mean, "as_rate_se": rate_as.se,
+        "as_rate": rate_as.mean,
+        "as_rate_se": rate_as.se,
         "as_jensen_z": (rate_as.mean - jensen) / rate_as.se,
         "jensen_gap": jensen - rate_as.mean,
-    }  # fmt: skip
+    }
     return rows, metrics
 
 
@@ -151,9 +168,15 @@ def run_E1(cfg: dict, seed: int) -> ExperimentResult:
                 bound = (2 - gamma * K) * mu
                 if gamma < 2 / K:
                     bound_margin.append(rho2 - bound)
-                row = {"dataset": name, "variant": v, "gamma": gamma,
-                       "gamma_over_gmax": gamma / gmax, "rho2": rho2, "bound": bound,
-                       "sgd_rate": _sgd_rate(ops, gamma)}  # fmt: skip
+                row = {
+                    "dataset": name,
+                    "variant": v,
+                    "gamma": gamma,
+                    "gamma_over_gmax": gamma / gmax,
+                    "rho2": rho2,
+                    "bound": bound,
+                    "sgd_rate": _sgd_rate(ops, gamma),
+                }
                 exact_rows.append(row)
                 if gamma <= gmax * (1 + 1e-12):
                     sgd_err.append(abs(row["sgd_rate"] / rho2 - 1))
@@ -169,8 +192,13 @@ def run_E1(cfg: dict, seed: int) -> ExperimentResult:
             metrics[f"{name}/{v}/jensen_gap_increments_min"] = float(np.diff(gaps).min())
         metrics[f"{name}/K_opt"], metrics[f"{name}/mu"] = K, mu
     mc = pd.concat(tables, ignore_index=True)
-    for key in ("mc_vs_em_max_z", "mc_rate_rel_error", "as_jensen_z", "em_vs_exact_rel",
-                "kernel_drift"):  # fmt: skip
+    for key in (
+        "mc_vs_em_max_z",
+        "mc_rate_rel_error",
+        "as_jensen_z",
+        "em_vs_exact_rel",
+        "kernel_drift",
+    ):
         values = [x for k, x in metrics.items() if k.endswith(f"/{key}") and np.isfinite(x)]
         metrics[f"worst/{key}"] = max(values)
     metrics["worst/kernel_drift_O20"] = max(
@@ -199,22 +227,47 @@ def run_E2(cfg: dict, seed: int) -> ExperimentResult:
                     steps = steps_for(np.array(e["times"]) / lam1, dt)
                     eta0 = np.zeros(d)
                     eta0[0] = 1.0
-                    eta = simulate(cfg, PopulationSDE(lam, 0.0, gamma, kappa), eta0, e["n_paths"],
-                                   steps, seed, "E2", name, v, gl, halvings, dt=dt)  # fmt: skip
+                    eta = simulate(
+                        cfg,
+                        PopulationSDE(lam, 0.0, gamma, kappa),
+                        eta0,
+                        e["n_paths"],
+                        steps,
+                        seed,
+                        "E2",
+                        name,
+                        v,
+                        gl,
+                        halvings,
+                        dt=dt,
+                    )
                     logs = np.log(np.linalg.norm(eta, axis=2))
-                    ps = [stats.kstest(x, "norm", args=(q * t, np.sqrt(var * t))).pvalue
-                          for t, x in zip(steps * dt, logs, strict=True)]  # fmt: skip
+                    ps = [
+                        stats.kstest(x, "norm", args=(q * t, np.sqrt(var * t))).pvalue
+                        for t, x in zip(steps * dt, logs, strict=True)
+                    ]
                     if min(ps) > 0.01:
                         break
                 halvings_used.append(halvings)
                 for t, log_norm, p in zip(steps * dt, logs, ps, strict=True):
                     drift = mean_with_se(log_norm / t)
-                    rows.append({"dataset": name, "d": d, "variant": v, "gamma_lambda": gl,
-                                 "t": t, "q": q, "mc_drift": drift.mean, "mc_drift_se": drift.se,
-                                 "median": float(np.median(log_norm) / t),
-                                 "q05": float(np.quantile(log_norm, 0.05) / t),
-                                 "q95": float(np.quantile(log_norm, 0.95) / t),
-                                 "ks_pvalue": p, "dt": dt})  # fmt: skip
+                    rows.append(
+                        {
+                            "dataset": name,
+                            "d": d,
+                            "variant": v,
+                            "gamma_lambda": gl,
+                            "t": t,
+                            "q": q,
+                            "mc_drift": drift.mean,
+                            "mc_drift_se": drift.se,
+                            "median": float(np.median(log_norm) / t),
+                            "q05": float(np.quantile(log_norm, 0.05) / t),
+                            "q95": float(np.quantile(log_norm, 0.95) / t),
+                            "ks_pvalue": p,
+                            "dt": dt,
+                        }
+                    )
                     pvalues.append(p)
                 signs.append(np.sign(drift.mean) == np.sign(q))
                 metrics[f"{name}/{v}/{gl}/q"] = q

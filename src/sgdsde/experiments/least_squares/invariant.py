@@ -84,11 +84,23 @@ def _scalar_w_case(problem, model, law, e, key, seed):
     # SDE's own moments differ by O(Δ)
     em = em_moment_step_matrix(ops, model.gamma, e["kappa"], dt)
     m, M = recursion_moments(ops, em, mean0, M0, np.concatenate([[0], steps]))
-    gelbrich = np.array([wass.gaussian_w2(mi, Mi - np.outer(mi, mi), 0.0, s**2)
-                         for mi, Mi in zip(m, M, strict=True)])  # fmt: skip
+    gelbrich = np.array(
+        [
+            wass.gaussian_w2(mi, Mi - np.outer(mi, mi), 0.0, s**2)
+            for mi, Mi in zip(m, M, strict=True)
+        ]
+    )
     bound = np.sqrt(m0**2 + s**2) * np.exp(-(h - model.gamma * model.A / 2) * t)
-    table = pd.DataFrame({"t": t, "w2": w2, "w1": w1, "gelbrich": gelbrich,
-                          "mean_bound": np.abs(m[:, 0]), "coupling_bound": bound})  # fmt: skip
+    table = pd.DataFrame(
+        {
+            "t": t,
+            "w2": w2,
+            "w1": w1,
+            "gelbrich": gelbrich,
+            "mean_bound": np.abs(m[:, 0]),
+            "coupling_bound": bound,
+        }
+    )
     return table, eta[-1], final * dt
 
 
@@ -124,17 +136,22 @@ def run_E3(cfg: dict, seed: int) -> ExperimentResult:
                 return law.sample(e["n_paths"], st)
 
             floor = wass.empirical_floor(
-                exact_sample, lambda a, b, law=law: wass.quantile_wasserstein(a, law.ppf, 2),
-                e["floor_repeats"])  # fmt: skip
-            pair_floor = wass.empirical_floor(exact_sample,
-                                           lambda a, b: wass.wasserstein_1d(a, b, 1),
-                                           e["floor_repeats"])  # fmt: skip
+                exact_sample,
+                lambda a, b, law=law: wass.quantile_wasserstein(a, law.ppf, 2),
+                e["floor_repeats"],
+            )
+            pair_floor = wass.empirical_floor(
+                exact_sample, lambda a, b: wass.wasserstein_1d(a, b, 1), e["floor_repeats"]
+            )
             finals = {}
             for start in ("minus", "plus", "stationary"):
                 table, last, _ = _scalar_w_case(problem, model, law, ec, (v, alpha, start), seed)
                 finals[start] = last
-                tables.append(table.assign(variant=v, alpha=alpha, start=start,
-                                           floor=floor.mean, floor_se=floor.se))  # fmt: skip
+                tables.append(
+                    table.assign(
+                        variant=v, alpha=alpha, start=start, floor=floor.mean, floor_se=floor.se
+                    )
+                )
                 if start == "stationary":
                     continue
                 ratio = table["w2"] / (1.1 * table["coupling_bound"] + 3 * floor.mean)
@@ -142,8 +159,9 @@ def run_E3(cfg: dict, seed: int) -> ExperimentResult:
                 if alpha >= e["light_tail_alpha"]:
                     worst["ratio_light"].append(float(ratio.max()))
                 lo, hi = 0.9 * (2 * model.h - gamma * model.A) / 2, 1.1 * model.h
-                rate, pos = _rate_position(table["t"].to_numpy(), table["w2"].to_numpy(),
-                                           floor.mean, lo, hi)  # fmt: skip
+                rate, pos = _rate_position(
+                    table["t"].to_numpy(), table["w2"].to_numpy(), floor.mean, lo, hi
+                )
                 metrics[f"{v}/{alpha}/{start}/w2_rate"] = rate
                 worst["position"].append(pos)
                 if alpha >= e["light_tail_alpha"]:
@@ -151,12 +169,12 @@ def run_E3(cfg: dict, seed: int) -> ExperimentResult:
                     worst["rate_over_mu"].append(rate / model.h)
                 # one W₂ estimate's SE is the floor's spread over repeats, not the SE of its mean
                 se_one = floor.se * np.sqrt(e["floor_repeats"])
-                worst["gelbrich"].append(float((table["gelbrich"] - table["w2"]).max()
-                                               - 3 * se_one))  # fmt: skip
+                worst["gelbrich"].append(
+                    float((table["gelbrich"] - table["w2"]).max() - 3 * se_one)
+                )
             pairs = [("minus", "plus"), ("minus", "stationary"), ("plus", "stationary")]
             w1 = max(wass.wasserstein_1d(finals[a], finals[b], 1) for a, b in pairs)
-            worst["unique"].append(w1
-                                   / (2 * pair_floor.mean))  # fmt: skip
+            worst["unique"].append(w1 / (2 * pair_floor.mean))
             # stationary start: mean θ̂; MC m_2 against EM's exact stationary m_2
             # (docs/least_squares.md#discrete-recursions), and EM-exact at Δ, Δ/2 extrapolated
             # (Richardson) against the SDE's exact m_2
@@ -201,8 +219,11 @@ def _estimator_cross_checks(e: dict, seed: int) -> dict:
     def gauss(i, m, C):
         return stream.multivariate_normal(m, C, size=cap)
 
-    emp = wass.empirical_floor(lambda i: None, lambda *_: wass.emd_wasserstein(
-        gauss(0, m1, C1), gauss(0, m2, C2), 2, cap), e["floor_repeats"])  # fmt: skip
+    emp = wass.empirical_floor(
+        lambda i: None,
+        lambda *_: wass.emd_wasserstein(gauss(0, m1, C1), gauss(0, m2, C2), 2, cap),
+        e["floor_repeats"],
+    )
     same = wass.empirical_floor(
         lambda i: gauss(i, m1, C1),
         lambda x, y: wass.emd_wasserstein(x, y, 2, cap),
@@ -211,11 +232,14 @@ def _estimator_cross_checks(e: dict, seed: int) -> dict:
     return {
         "pot_vs_scipy_w1_rel": abs(w1[0] / w1[1] - 1),
         "sorted_vs_scipy_w1_rel": abs(w1[2] / w1[1] - 1),
-        "gaussian_w2_exact": exact, "gaussian_w2_emd": emp.mean, "gaussian_w2_emd_se": emp.se,
-        "gaussian_w2_bias": emp.mean - exact, "emd_floor_same_law": same.mean,
+        "gaussian_w2_exact": exact,
+        "gaussian_w2_emd": emp.mean,
+        "gaussian_w2_emd_se": emp.se,
+        "gaussian_w2_bias": emp.mean - exact,
+        "emd_floor_same_law": same.mean,
         "gaussian_w2_bias_over_floor": (emp.mean - exact) / same.mean,
         "emd_cap": cap,
-    }  # fmt: skip
+    }
 
 
 def _worst_position(positions: list[tuple[float, float, float]]) -> tuple[float, float, float]:
@@ -249,8 +273,19 @@ def run_E4(cfg: dict, seed: int) -> ExperimentResult:
             steps = steps_for(t_grid[1:], dt)
             eta0 = np.zeros((N, d))
             eta0[:, 0] = 3 * s
-            eta = simulate(cfg, PopulationSDE(lam, sigma, gamma, kappa), eta0, N, steps, seed,
-                           "E4", v, gl, dt=dt, per_path=True)  # fmt: skip
+            eta = simulate(
+                cfg,
+                PopulationSDE(lam, sigma, gamma, kappa),
+                eta0,
+                N,
+                steps,
+                seed,
+                "E4",
+                v,
+                gl,
+                dt=dt,
+                per_path=True,
+            )
             ref = multivariate_t_sample(df, shape, d, N, stream)
 
             def ref_sample(i, df=df, shape=shape, stream=stream, N=N):
@@ -259,10 +294,12 @@ def run_E4(cfg: dict, seed: int) -> ExperimentResult:
             def emd(a, b, cap=cap):
                 return wass.emd_wasserstein(a, b, 2, cap)
 
-            floor = wass.empirical_floor(ref_sample, emd,
-                                      e["floor_repeats"])  # fmt: skip
-            sfloor = wass.empirical_floor(ref_sample, lambda a, b: wass.sliced_wasserstein(
-                a, b, e["n_projections"], seed), e["floor_repeats"])  # fmt: skip
+            floor = wass.empirical_floor(ref_sample, emd, e["floor_repeats"])
+            sfloor = wass.empirical_floor(
+                ref_sample,
+                lambda a, b: wass.sliced_wasserstein(a, b, e["n_projections"], seed),
+                e["floor_repeats"],
+            )
             t = np.concatenate([[0.0], steps * dt])
             w_emd = np.array([wass.emd_wasserstein(x, ref, 2, cap) for x in [eta0, *eta]])
 
@@ -283,15 +320,29 @@ def run_E4(cfg: dict, seed: int) -> ExperimentResult:
             # the jackknife refits on the full sample's window: only its states are re-measured
             window = (w_sl > 3 * sfloor.mean) & (t > 0)
             group = np.arange(N) % JACKKNIFE_GROUPS
-            se = jackknife_se([_rate_position(t, sliced(group != g, window), sfloor.mean,
-                                              *interval, window)[1]
-                               for g in range(JACKKNIFE_GROUPS)])  # fmt: skip
+            se = jackknife_se(
+                [
+                    _rate_position(t, sliced(group != g, window), sfloor.mean, *interval, window)[1]
+                    for g in range(JACKKNIFE_GROUPS)
+                ]
+            )
             positions.append((pos, pos - 1.96 * se, pos + 1.96 * se))
             metrics[f"iso/{v}/{gl}/w2_rate"], metrics[f"iso/{v}/{gl}/alpha"] = rate, df
-            rows.append(pd.DataFrame({"part": "iso", "variant": v, "gamma_lambda": gl, "t": t,
-                                      "w2_emd": w_emd, "sw2": w_sl, "coupling_bound": bound,
-                                      "floor": floor.mean,
-                                      "sliced_floor": sfloor.mean}))  # fmt: skip
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "part": "iso",
+                        "variant": v,
+                        "gamma_lambda": gl,
+                        "t": t,
+                        "w2_emd": w_emd,
+                        "sw2": w_sl,
+                        "coupling_bound": bound,
+                        "floor": floor.mean,
+                        "sliced_floor": sfloor.mean,
+                    }
+                )
+            )
     metrics["iso/w2_over_bound_max"] = max(ratios)
     finite = [p for p in positions if np.isfinite(p[0])]
     metrics["iso/rate_fits"] = len(finite)
@@ -310,11 +361,21 @@ def run_E4(cfg: dict, seed: int) -> ExperimentResult:
             metrics[f"np/beta={beta}/d={dim}/slope"] = slope
             metrics[f"np/beta={beta}/d={dim}/slope_error"] = slope + (beta - 1) / beta
             slopes.append((dim, beta, slope))
-            rows.append(pd.DataFrame({"part": "nonparametric", "beta": beta, "d": dim,
-                                      "t": times, "coupling": coupling}))  # fmt: skip
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "part": "nonparametric",
+                        "beta": beta,
+                        "d": dim,
+                        "t": times,
+                        "coupling": coupling,
+                    }
+                )
+            )
     largest = max(dim for dim, _, _ in slopes)
-    metrics["np/slope_error_max"] = max(abs(sl + (b - 1) / b) for dim, b, sl in slopes
-                                        if dim == largest)  # fmt: skip
+    metrics["np/slope_error_max"] = max(
+        abs(sl + (b - 1) / b) for dim, b, sl in slopes if dim == largest
+    )
     metrics["np/largest_d"] = largest
     by_beta = {b: [sl for _, bb, sl in sorted(slopes) if bb == b] for _, b, _ in slopes}
     metrics["np/truncation_shift_max"] = max(abs(v[-1] - v[0]) for v in by_beta.values())
@@ -344,10 +405,19 @@ def run_E5(cfg: dict, seed: int) -> ExperimentResult:
             em1 = np.trace(em_stationary_second_moment(ops, gamma, kappa, dt))
             em2 = np.trace(em_stationary_second_moment(ops, gamma, kappa, dt / 2))
             rich.append(abs((2 * em2 - em1) / np.trace(M) - 1))
-            rows.append({"variant": v, "gamma": gamma, "gamma_over_g2": frac, "trM": np.trace(M),
-                         "excess": excess, "first_order_excess": gamma / 4 * np.trace(S0),
-                         "first_order_trM": gamma / 2 * np.trace(np.linalg.solve(H, S0)),
-                         "em_trM": em1, "em_half_trM": em2})  # fmt: skip
+            rows.append(
+                {
+                    "variant": v,
+                    "gamma": gamma,
+                    "gamma_over_g2": frac,
+                    "trM": np.trace(M),
+                    "excess": excess,
+                    "first_order_excess": gamma / 4 * np.trace(S0),
+                    "first_order_trM": gamma / 2 * np.trace(np.linalg.solve(H, S0)),
+                    "em_trM": em1,
+                    "em_half_trM": em2,
+                }
+            )
         metrics[f"{v}/gamma_2"] = g2
         metrics[f"{v}/blowup_ratio"] = rows[-1]["excess"] / rows[-1]["first_order_excess"]
         above = stationary_second_moment(ops, 1.1 * g2, kappa)
@@ -355,8 +425,16 @@ def run_E5(cfg: dict, seed: int) -> ExperimentResult:
         for frac in e["mc"]["gamma_fractions"]:
             est, em = _time_average(cfg, problem, ops, frac * g2, kappa, seed, v)
             mc_z.append(abs(est.mean - em) / est.se)
-            mc_rows.append({"variant": v, "gamma_over_g2": frac, "gamma": frac * g2,
-                            "mc_trM": est.mean, "mc_trM_se": est.se, "em_trM": em})  # fmt: skip
+            mc_rows.append(
+                {
+                    "variant": v,
+                    "gamma_over_g2": frac,
+                    "gamma": frac * g2,
+                    "mc_trM": est.mean,
+                    "mc_trM_se": est.se,
+                    "em_trM": em,
+                }
+            )
     metrics["trace_identity_rel_max"] = max(identity)
     metrics["em_richardson_rel_max"] = max(rich)
     metrics["mc_vs_em_z_max"] = max(mc_z)
@@ -389,8 +467,18 @@ def _time_average(cfg, problem, ops, gamma, kappa, seed, v):
     dt = e["dt_factor"] / problem.L_H
     times = mc["burn_in"] / mu + np.arange(mc["n_averages"]) / mu
     steps = steps_for(times, dt)
-    theta = simulate(cfg, TrainingSDE(problem, gamma, kappa), problem.theta_hat, mc["n_paths"],
-                     steps, seed, "E5", v, gamma, dt=dt)  # fmt: skip
+    theta = simulate(
+        cfg,
+        TrainingSDE(problem, gamma, kappa),
+        problem.theta_hat,
+        mc["n_paths"],
+        steps,
+        seed,
+        "E5",
+        v,
+        gamma,
+        dt=dt,
+    )
     per_path = np.mean(np.sum((theta - problem.theta_hat) ** 2, axis=2), axis=0)
     em = np.trace(em_stationary_second_moment(ops, gamma, kappa, dt))
     return mean_with_se(per_path), float(em)

@@ -17,16 +17,24 @@ def table_T1(metrics: dict) -> pd.DataFrame:
     for key in sorted(metrics):
         if m := re.match(r"^(?P<dataset>[^/]+)/(?P<variant>V[01])/gamma_c$", key):
             p = f"{m['dataset']}/{m['variant']}"
-            rows.append({"dataset": m["dataset"], "variant": m["variant"], "gamma_c": metrics[key],
-                         "bound_margin_min": metrics[f"{p}/bound_margin_min"],
-                         "sgd_rate_rel_error": metrics[f"{p}/sgd_rate_rel_error_max"]})  # fmt: skip
+            rows.append(
+                {
+                    "dataset": m["dataset"],
+                    "variant": m["variant"],
+                    "gamma_c": metrics[key],
+                    "bound_margin_min": metrics[f"{p}/bound_margin_min"],
+                    "sgd_rate_rel_error": metrics[f"{p}/sgd_rate_rel_error_max"],
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def table_T2(metrics: dict) -> pd.DataFrame:
-    rows = [{"variant": m["v"], "alpha": float(m["a"]), "ks": value}
-            for key, value in sorted(metrics.items())
-            if (m := re.match(r"^D1/(?P<v>V[01])/(?P<a>[0-9.]+)/ks$", key))]  # fmt: skip
+    rows = [
+        {"variant": m["v"], "alpha": float(m["a"]), "ks": value}
+        for key, value in sorted(metrics.items())
+        if (m := re.match(r"^D1/(?P<v>V[01])/(?P<a>[0-9.]+)/ks$", key))
+    ]
     return pd.DataFrame(rows)
 
 
@@ -34,9 +42,15 @@ def table_T3(metrics: dict) -> pd.DataFrame:
     rows = []
     for key, value in sorted(metrics.items()):
         if m := re.match(r"^beta=(?P<b>[0-9.]+)/d=(?P<d>\d+)/delta=(?P<delta>[0-9.]+)/slope$", key):
-            rows.append({"beta": float(m["b"]), "d": int(m["d"]), "delta": float(m["delta"]),
-                         "slope": value,
-                         "predicted": metrics[key.replace("slope", "predicted")]})  # fmt: skip
+            rows.append(
+                {
+                    "beta": float(m["b"]),
+                    "d": int(m["d"]),
+                    "delta": float(m["delta"]),
+                    "slope": value,
+                    "predicted": metrics[key.replace("slope", "predicted")],
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -46,11 +60,14 @@ TABLES = {
     "T3": (lambda m: table_T3(m["E8"]), ("E8",)),
 }
 LATEX_HEADERS = {
-    "T1": {"gamma_c": "γ_c", "bound_margin_min": "min rate − bound",
-           "sgd_rate_rel_error": "SGD rate rel. err."},
+    "T1": {
+        "gamma_c": "γ_c",
+        "bound_margin_min": "min rate − bound",
+        "sgd_rate_rel_error": "SGD rate rel. err.",
+    },
     "T2": {"alpha": "α(γ)", "ks": "KS distance"},
     "T3": {"beta": "β", "delta": "δ", "slope": "fitted slope", "predicted": "predicted"},
-}  # fmt: skip
+}
 CAPTIONS = {
     "T1": "E1, noiseless training SDE: critical step γ_c (where the exact L2 rate vanishes), "
     "the smallest margin of the exact L2 rate over the proposed bound (2 − γ K_opt) mu, and "

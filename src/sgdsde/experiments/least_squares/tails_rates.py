@@ -61,9 +61,18 @@ def _hill_rows(sde, exact, ks, label) -> tuple[list[dict], float]:
         a, b = hill(sde, k), hill(exact, k)
         z = abs(a.alpha - b.alpha) / np.hypot(a.se, b.se)
         worst = max(worst, z)
-        rows.append({**label, "k": k, "hill_sde": a.alpha, "hill_sde_lo": a.ci_low,
-                     "hill_sde_hi": a.ci_high, "hill_exact": b.alpha, "hill_se": a.se,
-                     "z": z})  # fmt: skip
+        rows.append(
+            {
+                **label,
+                "k": k,
+                "hill_sde": a.alpha,
+                "hill_sde_lo": a.ci_low,
+                "hill_sde_hi": a.ci_high,
+                "hill_exact": b.alpha,
+                "hill_se": a.se,
+                "z": z,
+            }
+        )
     return rows, worst
 
 
@@ -73,9 +82,12 @@ def _hill_summary(prefix: str, rows: list[dict], worst: list[float]) -> dict:
     (docs/least_squares.md#tail-estimation): under agreement all m stay below z* with
     probability ≥ 95 %, whereas the largest of 36 honest z-scores exceeds 3 one time in ten."""
     bound = bonferroni_z(len(rows))
-    return {f"{prefix}hill_z_max": max(worst), f"{prefix}hill_z_comparisons": len(rows),
-            f"{prefix}hill_z_bonferroni": bound,
-            f"{prefix}hill_z_max_over_bonferroni": max(worst) / bound}  # fmt: skip
+    return {
+        f"{prefix}hill_z_max": max(worst),
+        f"{prefix}hill_z_comparisons": len(rows),
+        f"{prefix}hill_z_bonferroni": bound,
+        f"{prefix}hill_z_max_over_bonferroni": max(worst) / bound,
+    }
 
 
 def run_E6(cfg: dict, seed: int) -> ExperimentResult:
@@ -94,8 +106,18 @@ def run_E6(cfg: dict, seed: int) -> ExperimentResult:
             law = PearsonIV(model)
             N, dt = e["n_paths"], e["dt_factor"] / model.h
             stream = rng(seed, PAPER, "E6", v, alpha, "exact")
-            eta = simulate(cfg, model, 0.0, N, [round(e["horizon"] / model.h / dt)], seed, "E6",
-                           v, alpha, dt=dt)[-1]  # fmt: skip
+            eta = simulate(
+                cfg,
+                model,
+                0.0,
+                N,
+                [round(e["horizon"] / model.h / dt)],
+                seed,
+                "E6",
+                v,
+                alpha,
+                dt=dt,
+            )[-1]
             ks = stats.kstest(eta, law.cdf).statistic
             ks_excess.append(ks - (1.63 / np.sqrt(N) + 0.002))
             exact = law.sample(N, stream)
@@ -112,9 +134,17 @@ def run_E6(cfg: dict, seed: int) -> ExperimentResult:
             sanity.append((alpha, abs(big.alpha - alpha) / (tol * alpha), big.alpha / alpha - 1, v))
             metrics[f"D1/{v}/{alpha}/hill_calibration"] = big.alpha
             radii = np.geomspace(np.quantile(np.abs(exact), 0.5), np.abs(exact).max(), 40)
-            surv.append(pd.DataFrame({"variant": v, "alpha": alpha, "r": radii,
-                                      "sde": survival(eta, radii),
-                                      "exact": law.survival(radii)}))  # fmt: skip
+            surv.append(
+                pd.DataFrame(
+                    {
+                        "variant": v,
+                        "alpha": alpha,
+                        "r": radii,
+                        "sde": survival(eta, radii),
+                        "exact": law.survival(radii),
+                    }
+                )
+            )
             metrics[f"D1/{v}/{alpha}/ks"] = ks
     metrics["ks_excess_max"] = max(ks_excess)
     metrics |= _hill_summary("", rows, hill_z)
@@ -126,8 +156,12 @@ def run_E6(cfg: dict, seed: int) -> ExperimentResult:
     metrics.update(finite)
     iso_rows, iso = _isotropic_tails(cfg, seed, e)
     metrics.update(iso)
-    tables = {"table": pd.DataFrame(rows + iso_rows), "survival": pd.concat(surv),
-              "alpha_curve": _alpha_curve(problem, cfg, e), "moments": moments}  # fmt: skip
+    tables = {
+        "table": pd.DataFrame(rows + iso_rows),
+        "survival": pd.concat(surv),
+        "alpha_curve": _alpha_curve(problem, cfg, e),
+        "moments": moments,
+    }
     return ExperimentResult(tables, metrics)
 
 
@@ -166,8 +200,9 @@ def _finite_time_moments(cfg, problem, seed) -> dict:
     metrics["finite_time/mc_z_max"] = worst
     grid = np.linspace(0, 20 / model.h, 80)
     curves = np.array([expm(t * G) @ m0 for t in grid])
-    table = pd.DataFrame([{"t": t, "p": p, "m_p": curves[i, p]} for i, t in enumerate(grid)
-                          for p in range(1, 7)])  # fmt: skip
+    table = pd.DataFrame(
+        [{"t": t, "p": p, "m_p": curves[i, p]} for i, t in enumerate(grid) for p in range(1, 7)]
+    )
     return metrics, table
 
 
@@ -186,16 +221,29 @@ def _isotropic_tails(cfg, seed, e) -> tuple[list[dict], dict]:
                 df, shape = isotropic_stationary_scale(lam1, sigma, gamma, d, kappa)
                 stream = rng(seed, PAPER, "E6", name, v, alpha, "exact")
                 N, dt = c["n_paths"], c["dt_factor"] / lam1
-                eta = simulate(cfg, PopulationSDE(lam, sigma, gamma, kappa), np.zeros(d), N,
-                               [round(c["horizon"] / lam1 / dt)], seed, "E6", name, v, alpha,
-                               dt=dt)[-1]  # fmt: skip
+                eta = simulate(
+                    cfg,
+                    PopulationSDE(lam, sigma, gamma, kappa),
+                    np.zeros(d),
+                    N,
+                    [round(c["horizon"] / lam1 / dt)],
+                    seed,
+                    "E6",
+                    name,
+                    v,
+                    alpha,
+                    dt=dt,
+                )[-1]
                 u = (1 + cp) * lam1 * np.sum(eta**2, axis=1) / sigma**2
                 ks = stats.kstest(u, stats.betaprime(d / 2, df / 2).cdf).statistic
                 ks_excess.append(ks - (1.63 / np.sqrt(N) + 0.002))
                 exact = multivariate_t_sample(df, shape, d, N, stream)
-                r, z = _hill_rows(np.linalg.norm(eta, axis=1), np.linalg.norm(exact, axis=1),
-                                  c["hill_k"], {"case": name, "variant": v, "alpha": df,
-                                                "gamma": gamma})  # fmt: skip
+                r, z = _hill_rows(
+                    np.linalg.norm(eta, axis=1),
+                    np.linalg.norm(exact, axis=1),
+                    c["hill_k"],
+                    {"case": name, "variant": v, "alpha": df, "gamma": gamma},
+                )
                 rows += r
                 hill_z.append(z)
     return rows, {"iso/ks_excess_max": max(ks_excess), **_hill_summary("iso/", rows, hill_z)}
@@ -207,12 +255,24 @@ def _alpha_curve(problem, cfg, e) -> pd.DataFrame:
     for v, kappa in variants(cfg).items():
         base = ScalarTraining.from_problem(problem, 1.0, kappa)
         for gamma in np.geomspace(0.02, 1.0, 12):
-            rows.append({"case": "D1", "variant": v, "gamma": gamma,
-                         "alpha": 1 + 2 * base.h / (gamma * base.A),
-                         "kesten": kesten_index_training(problem.X[:, 0], gamma)})  # fmt: skip
-            rows.append({"case": "P_iso1", "variant": v, "gamma": gamma,
-                         "alpha": isotropic_alpha(1.0, gamma, 1, kappa),
-                         "kesten": kesten_index_gaussian(1.0, gamma)})  # fmt: skip
+            rows.append(
+                {
+                    "case": "D1",
+                    "variant": v,
+                    "gamma": gamma,
+                    "alpha": 1 + 2 * base.h / (gamma * base.A),
+                    "kesten": kesten_index_training(problem.X[:, 0], gamma),
+                }
+            )
+            rows.append(
+                {
+                    "case": "P_iso1",
+                    "variant": v,
+                    "gamma": gamma,
+                    "alpha": isotropic_alpha(1.0, gamma, 1, kappa),
+                    "kesten": kesten_index_gaussian(1.0, gamma),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -234,13 +294,13 @@ def run_E7(cfg: dict, seed: int) -> ExperimentResult:
     slopes, ratios = [], []
     eta0 = ops.basis.T @ (np.zeros(problem.d) - problem.theta_hat)
     for zeta in e["zetas"]:
-        _, M = decaying_step_moments(ops, gamma, 1 / mu, zeta, 0, eta0, np.outer(eta0, eta0),
-                                     times)  # fmt: skip
+        _, M = decaying_step_moments(ops, gamma, 1 / mu, zeta, 0, eta0, np.outer(eta0, eta0), times)
         excess = 0.5 * np.einsum("ij,tji->t", H, M)
         last = times >= times[-1] / 10
         slopes.append(abs(loglog_slope(times[last], excess[last]) + zeta))
-        ratios.append(abs(excess[-1] / (decaying_step(gamma, 1 / mu, zeta, times[-1])
-                                        * np.trace(S0) / 4) - 1))  # fmt: skip
+        ratios.append(
+            abs(excess[-1] / (decaying_step(gamma, 1 / mu, zeta, times[-1]) * np.trace(S0) / 4) - 1)
+        )
         rows.append(pd.DataFrame({"method": f"decaying zeta={zeta}", "t": times, "excess": excess}))
     metrics["decay_slope_error_max"], metrics["decay_ratio_error_max"] = max(slopes), max(ratios)
     # MC: equilibrated start (burn-in), on-the-fly average, final t·excess against the formula
@@ -248,11 +308,22 @@ def run_E7(cfg: dict, seed: int) -> ExperimentResult:
     dt = mc["dt_factor"] / problem.L_H
     burn, T = round(mc["burn_in"] / mu / dt), round(mc["horizon"] / mu / dt)
     sde = TrainingSDE(problem, gamma, 0)
-    theta = simulate(cfg, sde, problem.theta_hat, mc["n_paths"], [burn], seed, "E7", "burn_in",
-                     dt=dt)[-1]  # fmt: skip
+    theta = simulate(
+        cfg, sde, problem.theta_hat, mc["n_paths"], [burn], seed, "E7", "burn_in", dt=dt
+    )[-1]
     start = np.stack([theta, np.zeros_like(theta)], axis=1)
-    bar = simulate(cfg, TimeAveraged(sde), start, mc["n_paths"], [T], seed, "E7", "average",
-                   dt=dt, per_path=True)[-1, :, 1] / (T * dt)  # fmt: skip
+    bar = simulate(
+        cfg,
+        TimeAveraged(sde),
+        start,
+        mc["n_paths"],
+        [T],
+        seed,
+        "E7",
+        "average",
+        dt=dt,
+        per_path=True,
+    )[-1, :, 1] / (T * dt)
     est = mean_with_se(problem.loss(bar) - problem.L_star)
     formula = 0.5 * np.trace(H @ averaged_covariance(H, M_inf, T * dt))
     metrics["mc_averaged_z"] = abs(est.mean - formula) / est.se
@@ -287,9 +358,19 @@ def run_E8(cfg: dict, seed: int) -> ExperimentResult:
                     ratio = R[at] / (2 * L_gf[at]) * (1 - gamma * S_gamma(lam, gamma, 0))
                     metrics[f"{key}/ratio_over_prediction"] = ratio
                     ratio_err.append(abs(ratio - 1))
-                rows.append(pd.DataFrame({"beta": beta, "d": d, "delta": delta, "t": times,
-                                          "risk": R, "gradient_flow": 2 * L_gf,
-                                          "predicted": predicted}))  # fmt: skip
+                rows.append(
+                    pd.DataFrame(
+                        {
+                            "beta": beta,
+                            "d": d,
+                            "delta": delta,
+                            "t": times,
+                            "risk": R,
+                            "gradient_flow": 2 * L_gf,
+                            "predicted": predicted,
+                        }
+                    )
+                )
     metrics["slope_error_max"], metrics["ratio_error_max"] = max(errors), max(ratio_err)
     metrics["saturated_beta3_slope_error_min"] = min(saturated) if saturated else None
     return ExperimentResult({"table": pd.concat(rows, ignore_index=True)}, metrics)
@@ -314,8 +395,9 @@ def run_E9(cfg: dict, seed: int) -> ExperimentResult:
             diffs.append(abs(v1 - sgd))
             eta0 = ops.basis.T @ (-problem.theta_hat)
             ks = np.unique(np.geomspace(1, e["horizon"] / problem.mu / gamma, 30).astype(int))
-            _, M_sgd = recursion_moments(ops, sgd_moment_step_matrix(ops, gamma), eta0,
-                                         np.outer(eta0, eta0), ks)  # fmt: skip
+            _, M_sgd = recursion_moments(
+                ops, sgd_moment_step_matrix(ops, gamma), eta0, np.outer(eta0, eta0), ks
+            )
             H = ops.problem.H
             for v, kappa in variants(cfg).items():
                 _, M = moment_flow(ops, gamma, kappa, eta0, np.outer(eta0, eta0), ks * gamma)
@@ -323,12 +405,21 @@ def run_E9(cfg: dict, seed: int) -> ExperimentResult:
                 L_sde = 0.5 * np.einsum("ij,tji->t", H, M) + problem.L_star
                 gap = np.max(np.abs(L_sgd / L_sde - 1))
                 gaps.append(gap / (2 * gamma * problem.L_H))
-                rows.append(pd.DataFrame({"dataset": name, "variant": v, "gamma_fraction": frac,
-                                          "t": ks * gamma, "loss_sgd": L_sgd,
-                                          "loss_sde": L_sde}))  # fmt: skip
-        metrics[f"{name}/v1_gap_order"] = float(np.log(diffs[1] / diffs[0])
-                                                / np.log(e["gamma_fractions"][1]
-                                                         / e["gamma_fractions"][0]))  # fmt: skip
+                rows.append(
+                    pd.DataFrame(
+                        {
+                            "dataset": name,
+                            "variant": v,
+                            "gamma_fraction": frac,
+                            "t": ks * gamma,
+                            "loss_sgd": L_sgd,
+                            "loss_sde": L_sde,
+                        }
+                    )
+                )
+        metrics[f"{name}/v1_gap_order"] = float(
+            np.log(diffs[1] / diffs[0]) / np.log(e["gamma_fractions"][1] / e["gamma_fractions"][0])
+        )
     metrics["sgd_equals_v0_rel_max"] = max(eq)
     metrics["trajectory_gap_over_2gammaL_max"] = max(gaps)
     # D1 at the step where the V0 SDE has α = 3.3: SGD's law is compactly supported
@@ -338,9 +429,17 @@ def run_E9(cfg: dict, seed: int) -> ExperimentResult:
     gamma = 2 * base.h / (base.A * (e["tail_alpha"] - 1))
     mc = e["mc"]
     stream = rng(seed, PAPER, "E9", "sde")
-    theta = simulate(cfg, TrainingSGD(problem, gamma), problem.theta_hat, mc["n_paths"],
-                     [round(mc["burn_in"] / problem.mu / gamma)], seed, "E9", "sgd",
-                     dt=gamma)[-1]  # fmt: skip
+    theta = simulate(
+        cfg,
+        TrainingSGD(problem, gamma),
+        problem.theta_hat,
+        mc["n_paths"],
+        [round(mc["burn_in"] / problem.mu / gamma)],
+        seed,
+        "E9",
+        "sgd",
+        dt=gamma,
+    )[-1]
     eta = theta[:, 0] - problem.theta_hat[0]
     est = mean_with_se(eta**2)
     exact = np.trace(sgd_stationary_second_moment(ops, gamma))
@@ -355,14 +454,23 @@ def run_E9(cfg: dict, seed: int) -> ExperimentResult:
         hist.append(pd.DataFrame({"law": label, "eta": x}))
     metrics["sgd_support_max"] = float(np.abs(eta).max())
     metrics["sde_exceeds_sgd_support"] = float(np.mean(np.abs(sde) > np.abs(eta).max()))
-    online = [{"gamma_lambda": g, "kesten_sgd": kesten_index_gaussian(1.0, g),
-               "alpha_v0": isotropic_alpha(1.0, g, 1, 0), "alpha_v1": isotropic_alpha(1.0, g, 1, 1)}
-              for g in e["online_gamma_lambda"]]  # fmt: skip
+    online = [
+        {
+            "gamma_lambda": g,
+            "kesten_sgd": kesten_index_gaussian(1.0, g),
+            "alpha_v0": isotropic_alpha(1.0, g, 1, 0),
+            "alpha_v1": isotropic_alpha(1.0, g, 1, 1),
+        }
+        for g in e["online_gamma_lambda"]
+    ]
     metrics["online_kesten_minus_alpha_v1_min"] = min(
         r["kesten_sgd"] - r["alpha_v1"] for r in online
     )
-    tables = {"table": pd.concat(rows, ignore_index=True), "histogram": pd.concat(hist),
-              "kesten": pd.DataFrame(online)}  # fmt: skip
+    tables = {
+        "table": pd.concat(rows, ignore_index=True),
+        "histogram": pd.concat(hist),
+        "kesten": pd.DataFrame(online),
+    }
     return ExperimentResult(tables, metrics)
 
 
@@ -391,10 +499,20 @@ def run_E10(cfg: dict, seed: int) -> ExperimentResult:
             g2 = critical_gamma(ops, kappa)
             rho2 = l2_rate(ops, gmax, kappa)
             alpha_low = 1 + 2 / (gmax * problem.K_opt)
-            rows.append({"dataset": name, "variant": v, "K_R2": problem.K_R2, "K_opt":
-                         problem.K_opt, "trH": problem.trH, "gamma_max": gmax, "gamma_2": g2,
-                         "rho2_at_gamma_max": rho2, "mu": problem.mu,
-                         "alpha_lower_bound": alpha_low})  # fmt: skip
+            rows.append(
+                {
+                    "dataset": name,
+                    "variant": v,
+                    "K_R2": problem.K_R2,
+                    "K_opt": problem.K_opt,
+                    "trH": problem.trH,
+                    "gamma_max": gmax,
+                    "gamma_2": g2,
+                    "rho2_at_gamma_max": rho2,
+                    "mu": problem.mu,
+                    "alpha_lower_bound": alpha_low,
+                }
+            )
             margins.append(g2 / gmax)
             rho_margin.append(rho2 / problem.mu)
             alpha_train.append(alpha_low)
@@ -405,8 +523,14 @@ def run_E10(cfg: dict, seed: int) -> ExperimentResult:
         gmax = 1 / (3 * lam.sum())
         for v, kappa in variants(cfg).items():
             g2 = population_gamma2(lam, kappa)
-            row = {"dataset": name, "variant": v, "trH": lam.sum(), "gamma_max": gmax,
-                   "gamma_2": g2, "mu": lam.min()}  # fmt: skip
+            row = {
+                "dataset": name,
+                "variant": v,
+                "trH": lam.sum(),
+                "gamma_max": gmax,
+                "gamma_2": g2,
+                "mu": lam.min(),
+            }
             if np.allclose(lam, lam[0]):
                 row["alpha_at_gamma_max"] = isotropic_alpha(lam[0], gmax, len(lam), kappa)
                 alpha_pop.append(row["alpha_at_gamma_max"])
@@ -416,8 +540,11 @@ def run_E10(cfg: dict, seed: int) -> ExperimentResult:
                 )
             rows.append(row)
             margins.append(g2 / gmax)
-    metrics = {"gamma2_over_gamma_max_min": min(margins), "rho2_over_mu_min": min(rho_margin),
-               "training_alpha_lower_bound_min": min(alpha_train),
-               "population_alpha_min": min(alpha_pop),
-               "stream_covariance_rel_error_max": max(stream_err)}  # fmt: skip
+    metrics = {
+        "gamma2_over_gamma_max_min": min(margins),
+        "rho2_over_mu_min": min(rho_margin),
+        "training_alpha_lower_bound_min": min(alpha_train),
+        "population_alpha_min": min(alpha_pop),
+        "stream_covariance_rel_error_max": max(stream_err),
+    }
     return ExperimentResult({"table": pd.DataFrame(rows)}, metrics)

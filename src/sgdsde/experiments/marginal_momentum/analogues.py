@@ -42,9 +42,18 @@ def _train_pair(c: dict, data, seed: int, s: int, eta: float, B: int, mult, **op
 
     for name, beta in (("SGD", 0.0), ("SGDM", c["beta"])):
         model = mlp([64, *c["widths"]], 10, seed + s)
-        diverged, curve = train(model, data.X_train, data.y_train, eta=eta, beta=beta, B=B,
-                                multipliers=mult, seed=seed + 1000 + s,
-                                divergence=c["divergence"], **options)  # fmt: skip
+        diverged, curve = train(
+            model,
+            data.X_train,
+            data.y_train,
+            eta=eta,
+            beta=beta,
+            B=B,
+            multipliers=mult,
+            seed=seed + 1000 + s,
+            divergence=c["divergence"],
+            **options,
+        )
         yield name, model, diverged, curve
 
 
@@ -66,11 +75,19 @@ def run_E7_run(cfg: dict, seed: int) -> ExperimentResult:
                 val = evaluate(model, data.X_val, data.y_val)
                 test = evaluate(model, data.X_test, data.y_test)
                 train_loss = evaluate(model, data.X_train, data.y_train)[0]
-                rows.append({"B": B, "steps": K, "seed": s, "eta": eta, "optimizer": name,
-                             "diverged": bool(diverged),
-                             "val_acc": 0.0 if diverged else val[1],
-                             "test_acc": 0.0 if diverged else test[1],
-                             "train_loss": float("nan") if diverged else train_loss})  # fmt: skip
+                rows.append(
+                    {
+                        "B": B,
+                        "steps": K,
+                        "seed": s,
+                        "eta": eta,
+                        "optimizer": name,
+                        "diverged": bool(diverged),
+                        "val_acc": 0.0 if diverged else val[1],
+                        "test_acc": 0.0 if diverged else test[1],
+                        "train_loss": float("nan") if diverged else train_loss,
+                    }
+                )
     return ExperimentResult({"table": pd.DataFrame(rows)})
 
 
@@ -288,8 +305,18 @@ def run_E9_run(cfg: dict, seed: int) -> ExperimentResult:
     every = max(1, K // c["n_records"])
     rows, curves = [], []
     for s in c["seeds"]:
-        pair = _train_pair(c, data, seed, s, eta, c["batch"], mult, ell=ell, record_every=every,
-                           evaluate_on=(data.X_test, data.y_test))  # fmt: skip
+        pair = _train_pair(
+            c,
+            data,
+            seed,
+            s,
+            eta,
+            c["batch"],
+            mult,
+            ell=ell,
+            record_every=every,
+            evaluate_on=(data.X_test, data.y_test),
+        )
         for name, model, diverged, curve in pair:
             train_loss = (
                 float("inf") if diverged else evaluate(model, data.X_train, data.y_train)[0]
@@ -335,8 +362,10 @@ def gap_shrinkage(abs_log_R: np.ndarray) -> dict:
     tail = abs_log_R[start:]
     if len(tail) < 2 or not np.isfinite(tail).all():
         return {"abs_log_R_max_increase": None, "abs_log_R_ratio_last_first": None}
-    return {"abs_log_R_max_increase": float(np.diff(tail).max()),
-            "abs_log_R_ratio_last_first": float(tail[-1] / tail[0])}  # fmt: skip
+    return {
+        "abs_log_R_max_increase": float(np.diff(tail).max()),
+        "abs_log_R_ratio_last_first": float(tail[-1] / tail[0]),
+    }
 
 
 def run_E9(cfg: dict, seed: int) -> ExperimentResult:

@@ -208,8 +208,9 @@ class ToySlowSDE:
 def toy_slow_sde(D0, sde: ToySlowSDE, dt, n_paths, seed, keys, checkpoints) -> dict:
     """Euler–Maruyama samples of (T5) from ``D0``: ``{t: samples of D(t)}`` at the checkpoints."""
     steps = {round(t / dt): t for t in checkpoints}
-    run = simulate(sde, np.array([float(D0)]), paths(n_paths, n_paths), sorted(steps), seed,
-                   *keys, dt=dt)  # fmt: skip
+    run = simulate(
+        sde, np.array([float(D0)]), paths(n_paths, n_paths), sorted(steps), seed, *keys, dt=dt
+    )
     states = run.require_converged(".".join(map(str, keys[:2])), f"dt = {dt:g}")
     return {steps[k]: states[r, :, 0] for r, k in enumerate(run.record_steps)}
 

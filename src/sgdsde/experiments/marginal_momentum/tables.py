@@ -85,16 +85,23 @@ def table_T2(metrics: dict[str, dict]) -> pd.DataFrame:
 def table_T3(metrics: dict[str, dict]) -> pd.DataFrame:
     """The Table 1 CPU analogue (digits, K-shot) beside the paper's Table 1 (RoBERTa-large):
     one row per task, columns zero-shot (analogue: the no-fine-tune baseline), SGD, SGDM."""
-    rows = [{"source": "paper (RoBERTa-large)", "task": task,
-             **{method: PAPER_TABLE_1[method][task] for method in PAPER_TABLE_1}}
-            for task in PAPER_TABLE_1["SGD"]]  # fmt: skip
+    rows = [
+        {
+            "source": "paper (RoBERTa-large)",
+            "task": task,
+            **{method: PAPER_TABLE_1[method][task] for method in PAPER_TABLE_1},
+        }
+        for task in PAPER_TABLE_1["SGD"]
+    ]
     cells: dict[int, dict[str, str]] = {}
     for entry in metrics["E8"]["summary_rows"]:
         std = f" ({entry['std']:.1f})" if entry["std"] is not None else ""
         method = "Zero-shot" if entry["method"] == "no-fine-tune baseline" else entry["method"]
         cells.setdefault(entry["K"], {})[method] = f"{entry['mean']:.1f}{std}"
-    rows += [{"source": "CPU analogue (digits MLP)", "task": f"digits 5–9, K = {K}", **c}
-             for K, c in sorted(cells.items())]  # fmt: skip
+    rows += [
+        {"source": "CPU analogue (digits MLP)", "task": f"digits 5–9, K = {K}", **c}
+        for K, c in sorted(cells.items())
+    ]
     return pd.DataFrame(rows, columns=["source", "task", "Zero-shot", "SGD", "SGDM"])
 
 

@@ -83,8 +83,10 @@ def run_E4(cfg: dict, seed: int) -> ExperimentResult:
         {"method": "ode", "k": np.nan, "t": t, "gap": g}
         for t, g in zip(t_grid, gaps_ode, strict=True)
     ]
-    rows += [{"method": "bound", "k": int(j), "t": j * np.sqrt(s), "gap": bound / (j + 1) ** 2}
-             for j in shown]  # fmt: skip
+    rows += [
+        {"method": "bound", "k": int(j), "t": j * np.sqrt(s), "gap": bound / (j + 1) ** 2}
+        for j in shown
+    ]
 
     noisy, plateau = _stochastic_addendum(problem, x0, s, c, seed)
     metrics |= plateau
@@ -105,9 +107,17 @@ def _stochastic_addendum(problem, x0, s, c, seed):
     for m in ("gd", "hb"):
         levels = []
         for sigma in (a["sigma"], 2 * a["sigma"]):
-            gaps = [_run(m, problem, np.tile(x0, (chunk.n, 1)), s, K,
-                         sigma * chunk.normals(problem.dim, lead=(K,)))
-                    for chunk in paths.chunks(seed, PAPER, "E4", "noise")]  # fmt: skip
+            gaps = [
+                _run(
+                    m,
+                    problem,
+                    np.tile(x0, (chunk.n, 1)),
+                    s,
+                    K,
+                    sigma * chunk.normals(problem.dim, lead=(K,)),
+                )
+                for chunk in paths.chunks(seed, PAPER, "E4", "noise")
+            ]
             mean_gap = np.concatenate(gaps).mean(axis=0)
             levels.append(mean_gap[late].mean())
             if sigma == a["sigma"]:

@@ -55,14 +55,24 @@ def _ladder_errors(model, name, approximations, gs, T, ks, hs):
             mean, cov = path.mean[::stride, :d], path.cov[::stride, :d, :d]
             for g_name, g in gs.items():
                 e_disc = discrete[k].expectation(g, d)
-                err = require_finite(e_disc - g.gaussian_mean(mean, cov),
-                                     f"{PAPER} config {name}", f"h={h} ({a})")  # fmt: skip
-                rows.append({
-                    "config": name, "approximation": a, "test_function": g_name, "k": int(k),
-                    "h": h, "n_steps": len(e_disc) - 1, "discrete": e_disc[-1],
-                    "continuous": e_disc[-1] - err[-1], "error": err[-1],
-                    "sup_error": np.abs(err).max(), "local_error": err[1],
-                })  # fmt: skip
+                err = require_finite(
+                    e_disc - g.gaussian_mean(mean, cov), f"{PAPER} config {name}", f"h={h} ({a})"
+                )
+                rows.append(
+                    {
+                        "config": name,
+                        "approximation": a,
+                        "test_function": g_name,
+                        "k": int(k),
+                        "h": h,
+                        "n_steps": len(e_disc) - 1,
+                        "discrete": e_disc[-1],
+                        "continuous": e_disc[-1] - err[-1],
+                        "error": err[-1],
+                        "sup_error": np.abs(err).max(),
+                        "local_error": err[1],
+                    }
+                )
     return rows
 
 
@@ -115,8 +125,11 @@ def run_E1(cfg: dict, seed: int) -> ExperimentResult:
     """docs/momentum_approx.md#e1: exact weak errors ``E g(x_N) − E g(X_T)`` on the ladder ``h =
     T·2^{−k}``."""
     problem_cfg, c = cfg["problem"], cfg["E1"]
-    gs = {name: g for name, g in canonical_test_functions(len(problem_cfg["x0"])).items()
-          if name in c["test_functions"]}  # fmt: skip
+    gs = {
+        name: g
+        for name, g in canonical_test_functions(len(problem_cfg["x0"])).items()
+        if name in c["test_functions"]
+    }
     tables, metrics = [], {}
     for name, model_cfg in c["configs"].items():
         model = build_model(problem_cfg, model_cfg)
@@ -179,10 +192,13 @@ def run_E7(cfg: dict, seed: int) -> ExperimentResult:
     for a in ("ode", "sde1", "sde2"):
         for regime in ("A", "B"):
             metrics[f"{regime}/{a}/all_tail_slopes"] = [
-                s for key, v in metrics.items()
-                if key.startswith(f"{regime}_") and f"/{a}/" in key
-                and key.endswith("terminal_tail_slopes") for s in v
-            ]  # fmt: skip
+                s
+                for key, v in metrics.items()
+                if key.startswith(f"{regime}_")
+                and f"/{a}/" in key
+                and key.endswith("terminal_tail_slopes")
+                for s in v
+            ]
     return ExperimentResult({"table": pd.concat(tables, ignore_index=True)}, metrics)
 
 
@@ -199,8 +215,11 @@ def run_E8(cfg: dict, seed: int) -> ExperimentResult:
     rows = []
     for zeta in c["zeta"]:
         U = {**c["W"], "scale": (1 - zeta) * c["W"].get("scale", 1.0)}
-        hb = heavy_ball(oracle, {"regime": "A", "U": U, "Z": {"kind": "constant", "scale": zeta}},
-                        problem_cfg["x0"])  # fmt: skip
+        hb = heavy_ball(
+            oracle,
+            {"regime": "A", "U": U, "Z": {"kind": "constant", "scale": zeta}},
+            problem_cfg["x0"],
+        )
         for k, h in ladder:
             e_hb = discrete_moments(hb, h, T)
             for g_name, g in gs.items():
@@ -208,8 +227,9 @@ def run_E8(cfg: dict, seed: int) -> ExperimentResult:
                     e_hb.expectation(g, hb.dim)[-1] - sgd_paths[int(k)].expectation(g, sgd.dim)[-1]
                 )
                 require_finite(err, f"{PAPER}.E8", f"h={h}, ζ={zeta}")
-                rows.append({"zeta": zeta, "test_function": g_name, "k": int(k), "h": h,
-                             "error": err})  # fmt: skip
+                rows.append(
+                    {"zeta": zeta, "test_function": g_name, "k": int(k), "h": h, "error": err}
+                )
     table = pd.DataFrame(rows)
     metrics = {}
     for (zeta, g_name), group in table.groupby(["zeta", "test_function"]):

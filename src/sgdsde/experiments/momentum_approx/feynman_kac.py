@@ -54,8 +54,15 @@ def _residual_terms(model, gs, h, T, t, Y, eps_t, eps_y):
     I = np.eye(m) * eps_y  # noqa: E741
     now, later, earlier = (transition(model, h, s, T) for s in (t, t + eps_t, t - eps_t))
     # y at Y ± e_i ± e_j in one batch: the Hessian; y at Y ± e_i: the gradient
-    shifts = np.array([s_i * I[i] + s_j * I[j] for i in range(m) for j in range(m)
-                       for s_i in (1, -1) for s_j in (1, -1)])  # fmt: skip
+    shifts = np.array(
+        [
+            s_i * I[i] + s_j * I[j]
+            for i in range(m)
+            for j in range(m)
+            for s_i in (1, -1)
+            for s_j in (1, -1)
+        ]
+    )
     drift = model.drift(t, h, Y[None], SDE1)[0]
     G = model.diffusion(t, h, Y[None], SDE1)[0]
     terms = {}

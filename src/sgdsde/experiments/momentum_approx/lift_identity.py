@@ -58,14 +58,18 @@ def run_E0(cfg: dict, seed: int) -> ExperimentResult:
         seed_step = X - np.hstack([eta[n], eta[n]]) * seed_objective_gradient(
             X, eta[n], zeta[n], -H
         )
-        rows.append({
-            "step": n + 1,
-            "iterate_norm": float(np.abs(x_next).max()),
-            "lift_sgd_form_error": float(np.abs(X_next - np.hstack([x_next, x])).max()),
-            "velocity_form_error": float(np.abs(xp - x_next).max()),
-            "natural_objective_error": float(np.abs(natural - x_next).max()),
-            "seed_objective_discrepancy": float(np.abs(seed_step - np.hstack([x_next, x])).max()),
-        })  # fmt: skip
+        rows.append(
+            {
+                "step": n + 1,
+                "iterate_norm": float(np.abs(x_next).max()),
+                "lift_sgd_form_error": float(np.abs(X_next - np.hstack([x_next, x])).max()),
+                "velocity_form_error": float(np.abs(xp - x_next).max()),
+                "natural_objective_error": float(np.abs(natural - x_next).max()),
+                "seed_objective_discrepancy": float(
+                    np.abs(seed_step - np.hstack([x_next, x])).max()
+                ),
+            }
+        )
         x_prev, x, X = x, x_next, X_next
     table = pd.DataFrame(rows)
     require_finite(table.to_numpy(), "momentum_approx.E0", f"h={h}")

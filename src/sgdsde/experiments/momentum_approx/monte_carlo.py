@@ -42,13 +42,22 @@ log = logging.getLogger(__name__)
 
 def _simulate(model, h, T, names, observables, mc_cfg, seed, experiment, k, tolerate=False):
     optimiser, sdes = coupled_models(model, h, names)
-    sample = coupled_simulation(optimiser, sdes, T, observables, MonteCarlo(**mc_cfg), seed,
-                                PAPER, experiment, k)  # fmt: skip
-    log.info("%s: k=%d, h=%.4g, %d paths, %d diverged", experiment, k, h, len(sample.diverged),
-             sample.n_diverged)  # fmt: skip
+    sample = coupled_simulation(
+        optimiser, sdes, T, observables, MonteCarlo(**mc_cfg), seed, PAPER, experiment, k
+    )
+    log.info(
+        "%s: k=%d, h=%.4g, %d paths, %d diverged",
+        experiment,
+        k,
+        h,
+        len(sample.diverged),
+        sample.n_diverged,
+    )
     if sample.n_diverged and not tolerate:
-        raise DivergenceError(f"{PAPER}.{experiment}: {sample.n_diverged} of "
-                              f"{len(sample.diverged)} paths diverged at h={h}")  # fmt: skip
+        raise DivergenceError(
+            f"{PAPER}.{experiment}: {sample.n_diverged} of "
+            f"{len(sample.diverged)} paths diverged at h={h}"
+        )
     return sample
 
 
@@ -88,8 +97,16 @@ def run_E1c(cfg: dict, seed: int) -> ExperimentResult:
             for g_name, g in gs.items():
                 exact = disc.expectation(g, model.dim)[-1] - cont.expectation(g, model.dim)[-1]
                 est = _coupled_error(sample, a, g_name)
-                rows.append(_row(approximation=a, test_function=g_name, k=int(k), h=h,
-                                 exact=exact, estimate=est))  # fmt: skip
+                rows.append(
+                    _row(
+                        approximation=a,
+                        test_function=g_name,
+                        k=int(k),
+                        h=h,
+                        exact=exact,
+                        estimate=est,
+                    )
+                )
     table = pd.DataFrame(rows)
     table["z"] = (table["estimate"] - table["exact"]) / table["se"]
     allowed = 3 * table["se"] + 0.01 * table["exact"].abs()
@@ -111,13 +128,17 @@ def _scalar_model(problem, c: dict):
 def _double_well_statistics(sample, a: str | None) -> dict[str, Estimate]:
     """Discrete statistics (a = None) or their errors against approximation a."""
     if a is None:
-        return {"mean_square": mean_with_se(sample.discrete["x2"]),
-                "variance": variance_with_se(sample.discrete["x"]),
-                "which_well": mean_with_se(sample.discrete["tanh"])}  # fmt: skip
+        return {
+            "mean_square": mean_with_se(sample.discrete["x2"]),
+            "variance": variance_with_se(sample.discrete["x"]),
+            "which_well": mean_with_se(sample.discrete["tanh"]),
+        }
     x, fine, coarse = sample.discrete["x"], sample.fine[a]["x"], sample.coarse[a]["x"]
-    return {"mean_square": _coupled_error(sample, a, "x2"),
-            "variance": variance_combination([x, fine, coarse], [1.0, -2.0, 1.0]),
-            "which_well": _coupled_error(sample, a, "tanh")}  # fmt: skip
+    return {
+        "mean_square": _coupled_error(sample, a, "x2"),
+        "variance": variance_combination([x, fine, coarse], [1.0, -2.0, 1.0]),
+        "which_well": _coupled_error(sample, a, "tanh"),
+    }
 
 
 def _histograms(sample, approximations, bins) -> pd.DataFrame:
@@ -126,8 +147,10 @@ def _histograms(sample, approximations, bins) -> pd.DataFrame:
     rows = []
     for model, values in parts.items():
         density, _ = np.histogram(values, bins=edges, density=True)
-        rows += [{"model": model, "left": lo, "right": hi, "density": p}
-                 for lo, hi, p in zip(edges[:-1], edges[1:], density, strict=True)]  # fmt: skip
+        rows += [
+            {"model": model, "left": lo, "right": hi, "density": p}
+            for lo, hi, p in zip(edges[:-1], edges[1:], density, strict=True)
+        ]
     return pd.DataFrame(rows)
 
 
@@ -206,16 +229,41 @@ def run_E3(cfg: dict, seed: int) -> ExperimentResult:
         mc_cfg = c["mc"] if x0 in c["x0"] else c["divergence_mc"]
         approximations = c["approximations"] if x0 in c["x0"] else ["sde1"]
         for k, h in zip(*step_ladder(c["T"], c["k"]), strict=True):
-            sample = _simulate(model, h, c["T"], approximations, observables, mc_cfg, seed,
-                               f"E3/x0={x0}", int(k), tolerate=True)  # fmt: skip
+            sample = _simulate(
+                model,
+                h,
+                c["T"],
+                approximations,
+                observables,
+                mc_cfg,
+                seed,
+                f"E3/x0={x0}",
+                int(k),
+                tolerate=True,
+            )
             n_paths, n_diverged = len(sample.diverged), sample.n_diverged
-            divergence.append({"x0": x0, "k": int(k), "h": h, "h_crit": _h_crit(x0, c),
-                               "n_paths": n_paths, "diverged": n_diverged})  # fmt: skip
+            divergence.append(
+                {
+                    "x0": x0,
+                    "k": int(k),
+                    "h": h,
+                    "h_crit": _h_crit(x0, c),
+                    "n_paths": n_paths,
+                    "diverged": n_diverged,
+                }
+            )
             if x0 not in c["x0"] or sample.n_diverged == len(sample.diverged):
                 continue
             for a in approximations:
-                rows.append(_row(x0=x0, approximation=a, k=int(k), h=h,
-                                 estimate=_coupled_error(sample, a, "x2")))  # fmt: skip
+                rows.append(
+                    _row(
+                        x0=x0,
+                        approximation=a,
+                        k=int(k),
+                        h=h,
+                        estimate=_coupled_error(sample, a, "x2"),
+                    )
+                )
             if x0 == c["moment_x0"]:
                 _moment_bound(moments, "max_x4", sample, x0=x0, k=int(k), h=h)
     table, divergence = pd.DataFrame(rows), pd.DataFrame(divergence)

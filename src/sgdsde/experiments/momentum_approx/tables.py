@@ -24,9 +24,18 @@ def _exact_slopes(experiment: str, metrics: dict) -> list[dict]:
     for key, slope in metrics.items():
         if m := _KEY.match(key):
             low, high = metrics[key.replace("_slope", "_ci")]
-            rows.append({"experiment": experiment, "setting": m["config"], "method": "exact",
-                         "approximation": m["approximation"], "test_function": m["g"],
-                         "slope": slope, "ci_low": low, "ci_high": high})  # fmt: skip
+            rows.append(
+                {
+                    "experiment": experiment,
+                    "setting": m["config"],
+                    "method": "exact",
+                    "approximation": m["approximation"],
+                    "test_function": m["g"],
+                    "slope": slope,
+                    "ci_low": low,
+                    "ci_high": high,
+                }
+            )
     return rows
 
 
@@ -37,10 +46,18 @@ def _monte_carlo_slopes(experiment: str, metrics: dict, pattern: str, **fixed) -
         if m := re.match(pattern, key):
             ci = metrics.get(f"{key}_ci") or [None, None]
             labels = fixed | m.groupdict()
-            rows.append({"experiment": experiment, "setting": labels["setting"],
-                         "method": "Monte Carlo", "approximation": labels["approximation"],
-                         "test_function": labels["g"], "slope": slope,
-                         "ci_low": ci[0], "ci_high": ci[1]})  # fmt: skip
+            rows.append(
+                {
+                    "experiment": experiment,
+                    "setting": labels["setting"],
+                    "method": "Monte Carlo",
+                    "approximation": labels["approximation"],
+                    "test_function": labels["g"],
+                    "slope": slope,
+                    "ci_low": ci[0],
+                    "ci_high": ci[1],
+                }
+            )
     return rows
 
 
@@ -63,8 +80,11 @@ def table_T2(metrics: dict) -> pd.DataFrame:
         row, deviations = {"case": case}, []
         for a, order in (("ode", 1), ("sde1", 1), ("sde2", 2)):
             row[f"{a}_slope_g1"] = metrics[f"{case}/{a}/g1/terminal_fit_slope"]
-            deviations += [abs(s - order) for g in ("g1", "g2", "g3")
-                           for s in metrics[f"{case}/{a}/{g}/terminal_tail_slopes"]]  # fmt: skip
+            deviations += [
+                abs(s - order)
+                for g in ("g1", "g2", "g3")
+                for s in metrics[f"{case}/{a}/{g}/terminal_tail_slopes"]
+            ]
         row["max_tail_deviation"] = max(deviations)
         for a in ("ode", "sde1"):
             row[f"phibar_{a}_g1"] = metrics.get(f"{case}/{a}/g1/phibar")
@@ -74,11 +94,18 @@ def table_T2(metrics: dict) -> pd.DataFrame:
 
 def table_T3(metrics: dict) -> pd.DataFrame:
     """E4: envelope slopes and bound ratios; the noise plateau of the stochastic addendum."""
-    columns = ("envelope_slope", "bound_ratio", "late_slope", "plateau_over_eta_sigma2",
-               "plateau_ratio_2sigma")  # fmt: skip
+    columns = (
+        "envelope_slope",
+        "bound_ratio",
+        "late_slope",
+        "plateau_over_eta_sigma2",
+        "plateau_ratio_2sigma",
+    )
 
-    rows = [{"method": method} | {c: metrics.get(f"{method}/{c}") for c in columns}
-            for method in ("gd", "hb", "nag", "ode")]  # fmt: skip
+    rows = [
+        {"method": method} | {c: metrics.get(f"{method}/{c}") for c in columns}
+        for method in ("gd", "hb", "nag", "ode")
+    ]
     return pd.DataFrame(rows)
 
 
@@ -88,15 +115,29 @@ TABLES = {
     "T3": (lambda m: table_T3(m["E4"]), ("E4",)),
 }
 LATEX_HEADERS = {
-    "T1": {"experiment": "exp.", "approximation": "approx.", "test_function": "g",
-           "ci_low": "95% CI low", "ci_high": "high"},
-    "T2": {"ode_slope_g1": "ODE", "sde1_slope_g1": "SDE1", "sde2_slope_g1": "SDE2",
-           "max_tail_deviation": "max |dev.|", "phibar_ode_g1": "φ̄ ODE",
-           "phibar_sde1_g1": "φ̄ SDE1"},
-    "T3": {"envelope_slope": "envelope slope", "bound_ratio": "bound ratio",
-           "late_slope": "noisy: late slope", "plateau_over_eta_sigma2": "level/(ησ²)",
-           "plateau_ratio_2sigma": "level 2σ / σ"},
-}  # fmt: skip
+    "T1": {
+        "experiment": "exp.",
+        "approximation": "approx.",
+        "test_function": "g",
+        "ci_low": "95% CI low",
+        "ci_high": "high",
+    },
+    "T2": {
+        "ode_slope_g1": "ODE",
+        "sde1_slope_g1": "SDE1",
+        "sde2_slope_g1": "SDE2",
+        "max_tail_deviation": "max |dev.|",
+        "phibar_ode_g1": "φ̄ ODE",
+        "phibar_sde1_g1": "φ̄ SDE1",
+    },
+    "T3": {
+        "envelope_slope": "envelope slope",
+        "bound_ratio": "bound ratio",
+        "late_slope": "noisy: late slope",
+        "plateau_over_eta_sigma2": "level/(ησ²)",
+        "plateau_ratio_2sigma": "level 2σ / σ",
+    },
+}
 CAPTIONS = {
     "T1": "fitted weak-error slopes with 95% intervals (exact: 5 smallest h; Monte Carlo: "
     "SE-weighted over the step sizes with SE <= |error|/4, n/a where fewer than 3 are resolved)",
