@@ -1,11 +1,12 @@
 """SGD and its modified equations (docs/custom.md#worked-example): one file for a weak-error study.
 
-SGD with step h on additive Gaussian noise, ``x_{n+1} = x_n + h(H̄(x_n) + σ z_n)`` with
+SGD with step h on Gaussian gradient noise, ``x_{n+1} = x_n + h(H̄(x_n) + Σ(x_n)^{1/2} z_n)`` with
 ``H̄ = −∇f``, and three candidate continuous models driven by the same Brownian motion:
 
-* ``sde1``: ``dX = H̄ dt + √h σ dW``, weak order 1;
-* ``sde2``: the modified equation of Li, Tai and E, ``dX = −∇(f + (h/4)|∇f|²) dt + √h σ dW``, that
-  is ``dX = [H̄ − (h/2) ∇H̄ H̄] dt + √h σ dW``, weak order 2 (additive noise);
+* ``sde1``: ``dX = H̄ dt + √h Σ(X)^{1/2} dW``, weak order 1;
+* ``sde2``: the modified equation of Li, Tai and E, ``dX = −∇(f + (h/4)|∇f|²) dt + √h Σ^{1/2} dW``,
+  that is ``dX = [H̄ − (h/2) ∇H̄ H̄] dt + √h Σ^{1/2} dW``, weak order 2 (Li, Tai and E 2017,
+  Theorem 1, also for state-dependent Σ);
 * ``sde2_wrong_sign``: the same correction with the wrong sign, which also claims order 2: the
   study should refute it (a negative control).
 """
@@ -56,7 +57,9 @@ class ModifiedEquation:
         return H + self.correction * self.h * problem.mean_field_jvp(X, H)
 
     def diffusion(self, t, X, dW):
-        return np.sqrt(self.h) * dW @ self.oracle.noise_factor.T
+        # Σ(X)^{1/2} dW: one matrix for additive noise, one per path when it depends on X
+        root = np.broadcast_to(self.oracle.noise_sqrt(X), (*X.shape, X.shape[-1]))
+        return np.sqrt(self.h) * np.einsum("nij,nj->ni", root, dW)
 
     def position(self, X):
         return X

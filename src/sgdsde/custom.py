@@ -33,8 +33,8 @@ from sgdsde.claims import decide
 from sgdsde.coupling import MonteCarlo, coupled_simulation
 from sgdsde.moments import NotLinearGaussianError, model_law, optimizer_law
 from sgdsde.observables import CosineProjection, LinearProjection, SquaredNorm
-from sgdsde.oracles import GaussianOracle
-from sgdsde.problems import DoubleWell, Quadratic, Quartic
+from sgdsde.oracles import GaussianMinibatchOracle, GaussianOracle
+from sgdsde.problems import DoubleWell, FiniteSumLeastSquares, Quadratic, Quartic
 from sgdsde.stats import Estimate, pairwise_slopes, resolved_slope, weak_error
 
 PROBLEMS: dict[str, Callable] = {
@@ -81,19 +81,35 @@ def load_module(path: str | Path):
     return module
 
 
-def build_oracle(problem: dict, noise, module=None) -> GaussianOracle:
-    """The problem named by ``problem["kind"]`` with additive Gaussian noise: ``noise`` is σ
-    (covariance σ²I) or the covariance matrix S itself. Kind ``module`` is the objective that
-    the user's module returns from ``problem()`` (docs/custom.md#problems)."""
-    kinds = sorted([*PROBLEMS, "module"])
-    if problem.get("kind") not in kinds:
+def build_oracle(problem: dict, noise=None, module=None):
+    """The problem named by ``problem["kind"]`` and its gradient noise (docs/custom.md#problems).
+
+    Additive Gaussian noise: ``noise`` is σ (covariance σ²I) or the covariance matrix S itself.
+    Kind ``module`` is the objective that the user's module returns from ``problem()``. Kind
+    ``least_squares`` is the finite sum over the rows ``a``, ``b`` with the Gaussian surrogate of
+    its single-sample minibatch noise, whose covariance Σ(x) is the data's: it takes no ``noise``.
+    """
+    kinds = sorted([*PROBLEMS, "module", "least_squares"])
+    kind = problem.get("kind")
+    if kind not in kinds:
         raise CustomModuleError(f"problem.kind must be one of {kinds}, got {problem}")
-    if problem["kind"] == "quadratic" and "A" not in problem:
-        raise CustomModuleError(f"problem.kind quadratic needs the matrix A, got {problem}")
-    if problem["kind"] == "module":
-        objective = _own_problem(module)
-    else:
-        objective = PROBLEMS[problem["kind"]](problem)
+    needs = {"quadratic": ("A",), "least_squares": ("a", "b")}.get(kind, ())
+    if missing := [key for key in needs if key not in problem]:
+        raise CustomModuleError(f"problem.kind {kind} needs {', '.join(missing)}, got {problem}")
+    if kind == "least_squares":
+        if noise is not None:
+            raise CustomModuleError(
+                "noise: least_squares has the minibatch noise of its data; give no noise"
+            )
+        a, b = np.asarray(problem["a"], dtype=float), np.asarray(problem["b"], dtype=float)
+        if a.ndim != 2 or b.shape != (len(a),):
+            raise CustomModuleError(
+                f"problem.a must be N×d and problem.b of length N, got {a.shape} and {b.shape}"
+            )
+        return GaussianMinibatchOracle(FiniteSumLeastSquares(a, b))
+    if noise is None:
+        raise CustomModuleError(f"noise: problem.kind {kind} needs the noise σ or its covariance")
+    objective = _own_problem(module) if kind == "module" else PROBLEMS[kind](problem)
     d = objective.dim
     S = noise**2 * np.eye(d) if np.ndim(noise) == 0 else np.asarray(noise, dtype=float)
     if S.shape != (d, d) or not np.allclose(S, S.T) or np.linalg.eigvalsh(S).min() < -1e-12:
@@ -111,8 +127,9 @@ def _own_problem(module):
     objective = module.problem()
     _require(f"{label}: problem()", objective, ("dim", "mean_field", "mean_field_jvp"))
     x = np.zeros((2, objective.dim))
-    _finite(f"{label}: problem()", "mean_field", objective.mean_field(x), x.shape)
-    _finite(f"{label}: problem()", "mean_field_jvp", objective.mean_field_jvp(x, x + 1), x.shape)
+    _finite(f"{label}: problem()", "mean_field", objective.mean_field, x, shape=x.shape)
+    jvp = objective.mean_field_jvp
+    _finite(f"{label}: problem()", "mean_field_jvp", jvp, x, x + 1, shape=x.shape)
     return objective
 
 
@@ -122,8 +139,13 @@ def _require(label: str, obj, methods: tuple[str, ...]) -> None:
         raise CustomModuleError(f"{label}: {type(obj).__name__} has no {', '.join(missing)}")
 
 
-def _finite(label: str, method: str, value, shape) -> None:
-    value = np.asarray(value)
+def _finite(label: str, method: str, function: Callable, *args, shape) -> None:
+    """``function(*args)`` must return finite values of ``shape``; whatever it raises is
+    reported as the method's error."""
+    try:
+        value = np.asarray(function(*args))
+    except Exception as error:
+        raise CustomModuleError(f"{label}.{method} raised {error!r}") from error
     if value.shape != shape:
         raise CustomModuleError(f"{label}.{method} returned shape {value.shape}, expected {shape}")
     if not np.all(np.isfinite(value)):
@@ -142,7 +164,7 @@ def check_protocol(name: str, optimizer, models: dict) -> None:
         raise CustomModuleError(f"{name}: models(oracle, h, x0) must return a non-empty dict")
     Y = _two_paths(optimizer.initial_state())
     z = np.zeros((2, *optimizer.noise_shape))
-    _finite(f"{name}: optimizer", "step", optimizer.step(0.0, Y.copy(), z), Y.shape)
+    _finite(f"{name}: optimizer", "step", optimizer.step, 0.0, Y.copy(), z, shape=Y.shape)
     x_shape = np.shape(optimizer.position(Y))
     for model_name, model in models.items():
         label = f"{name}: models()[{model_name!r}]"
@@ -153,10 +175,10 @@ def check_protocol(name: str, optimizer, models: dict) -> None:
                 f"optimizer's {tuple(optimizer.noise_shape)}"
             )
         X = _two_paths(model.initial_state())
-        _finite(label, "drift", model.drift(0.0, X.copy()), X.shape)
+        _finite(label, "drift", model.drift, 0.0, X.copy(), shape=X.shape)
         if model.noise_shape is not None:
-            _finite(label, "diffusion", model.diffusion(0.0, X.copy(), z + 0.1), X.shape)
-        _finite(label, "position", model.position(X), x_shape)
+            _finite(label, "diffusion", model.diffusion, 0.0, X.copy(), z + 0.1, shape=X.shape)
+        _finite(label, "position", model.position, X, shape=x_shape)
 
 
 def exact_laws(opt, sdes: dict, h: float, T: float) -> dict:
@@ -369,7 +391,7 @@ def check_study(cfg: dict, name: str):
             f"custom.{name}.test_functions: unknown {sorted(unknown)}; "
             f"known: {sorted(TEST_FUNCTIONS)}"
         )
-    oracle = build_oracle(cfg["problem"], cfg["noise"], module)
+    oracle = build_oracle(cfg["problem"], cfg.get("noise"), module)
     x0 = np.asarray(cfg["x0"], float)
     h = 2.0 ** -cfg["ladder"][0]
     check_protocol(cfg["module"], module.optimizer(oracle, h, x0), module.models(oracle, h, x0))
@@ -399,7 +421,7 @@ def _test_functions(cfg: dict, oracle) -> dict:
 def run_study(cfg: dict, seed: int, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The study ``name`` of a ``custom:`` config entry (docs/custom.md#config)."""
     module = check_study(cfg, name)
-    oracle = build_oracle(cfg["problem"], cfg["noise"], module)
+    oracle = build_oracle(cfg["problem"], cfg.get("noise"), module)
     k = range(cfg["ladder"][0], cfg["ladder"][1] + 1)
     return weak_error_study(
         module.optimizer,

@@ -98,3 +98,13 @@ class MinibatchOracle:
             - np.swapaxes(cross, -1, -2)
             + rt.T @ rt / len(rt)
         )
+
+
+@dataclass(frozen=True)
+class GaussianMinibatchOracle(MinibatchOracle):
+    """The Gaussian surrogate of single-sample minibatch noise of a finite-sum least-squares
+    problem: ``H(x) = H̄(x) + Σ(x)^{1/2} z`` with z standard normal and the minibatch covariance
+    Σ(x) of :class:`MinibatchOracle` (state-dependent, quadratic in x; docs/custom.md#problems)."""
+
+    def sample(self, x: np.ndarray, z: np.ndarray) -> np.ndarray:
+        return self.problem.mean_field(x) + np.einsum("nij,nj->ni", self.noise_sqrt(x), z)
