@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sgdsde.engine import Chunk, Paths, euler_maruyama
+from sgdsde.engine import Chunk, Paths, euler_maruyama, replicate
 from sgdsde.moments import n_steps
 from sgdsde.stats import talay_tubaro
 
@@ -96,10 +96,6 @@ def _freeze_diverged(states, diverged, threshold):
             state[diverged] = 0.0
 
 
-def _paths(state: np.ndarray, n: int) -> np.ndarray:
-    return np.array(np.broadcast_to(state, (n, *np.shape(state))), dtype=float)
-
-
 def _norm(x: np.ndarray) -> np.ndarray:
     return np.linalg.norm(x.reshape(len(x), -1), axis=1)
 
@@ -107,16 +103,10 @@ def _norm(x: np.ndarray) -> np.ndarray:
 def _simulate_chunk(optimiser, sdes: dict, T: float, mc: MonteCarlo, chunk: Chunk) -> _Chunk:
     """One chunk: the optimiser and each SDE on grids δ and 2δ, coupled."""
     n, h, K, shape = chunk.n, optimiser.h, mc.fine_steps, optimiser.noise_shape
-    Y = np.array(
-        np.broadcast_to(optimiser.initial_state(), (n, *np.shape(optimiser.initial_state())))
-    )
+    Y = replicate(optimiser.initial_state(), n)
     # a noise-free model (the ODE) is one deterministic path, shared by every optimiser path
     fine = {
-        name: np.array(
-            np.broadcast_to(
-                sde.initial_state(), (n if sde.noise_shape else 1, *np.shape(sde.initial_state()))
-            )
-        )
+        name: replicate(sde.initial_state(), n if sde.noise_shape else 1)
         for name, sde in sdes.items()
     }
     coarse = {name: X.copy() for name, X in fine.items()}

@@ -31,6 +31,7 @@ import pandas as pd
 
 from sgdsde.claims import decide
 from sgdsde.coupling import MonteCarlo, coupled_simulation
+from sgdsde.engine import replicate
 from sgdsde.moments import NotLinearGaussianError, model_law, optimizer_law
 from sgdsde.observables import CosineProjection, LinearProjection, SquaredNorm
 from sgdsde.oracles import GaussianMinibatchOracle, GaussianOracle
@@ -152,17 +153,13 @@ def _finite(label: str, method: str, function: Callable, *args, shape) -> None:
         raise CustomModuleError(f"{label}.{method} returned non-finite values")
 
 
-def _two_paths(state) -> np.ndarray:
-    return np.array(np.broadcast_to(state, (2, *np.shape(state))), dtype=float)
-
-
 def check_protocol(name: str, optimizer, models: dict) -> None:
     """One step of every method on two paths, before any study runs: each must exist, return
     the state's shape and finite values, and every model must take the optimiser's noise."""
     _require(f"{name}: optimizer", optimizer, _OPTIMIZER)
     if not isinstance(models, dict) or not models:
         raise CustomModuleError(f"{name}: models(oracle, h, x0) must return a non-empty dict")
-    Y = _two_paths(optimizer.initial_state())
+    Y = replicate(optimizer.initial_state(), 2)
     z = np.zeros((2, *optimizer.noise_shape))
     _finite(f"{name}: optimizer", "step", optimizer.step, 0.0, Y.copy(), z, shape=Y.shape)
     x_shape = np.shape(optimizer.position(Y))
@@ -174,7 +171,7 @@ def check_protocol(name: str, optimizer, models: dict) -> None:
                 f"{label}.noise_shape {model.noise_shape} is not the "
                 f"optimizer's {tuple(optimizer.noise_shape)}"
             )
-        X = _two_paths(model.initial_state())
+        X = replicate(model.initial_state(), 2)
         _finite(label, "drift", model.drift, 0.0, X.copy(), shape=X.shape)
         if model.noise_shape is not None:
             _finite(label, "diffusion", model.diffusion, 0.0, X.copy(), z + 0.1, shape=X.shape)

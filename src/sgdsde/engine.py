@@ -173,9 +173,9 @@ def _freeze(X: np.ndarray, diverged: np.ndarray, threshold: float) -> None:
     X[diverged] = 0.0
 
 
-def _tile(X0: np.ndarray, chunk: Chunk) -> np.ndarray:
-    """``X0`` repeated for each of the chunk's paths (a copy the engine may write into)."""
-    return np.array(np.broadcast_to(X0, (chunk.n, *np.shape(X0))), dtype=float)
+def replicate(state, n: int) -> np.ndarray:
+    """One path's ``state`` repeated for n paths: a float copy the engine may write into."""
+    return np.array(np.broadcast_to(state, (n, *np.shape(state))), dtype=float)
 
 
 def simulate(
@@ -201,7 +201,11 @@ def simulate(
     continuous = hasattr(model, "drift")
     states, diverged_at = [], []
     for chunk in paths.chunks(seed, *keys, rowwise=getattr(model, "rowwise", True)):
-        X = np.array(X0[chunk.start : chunk.stop], dtype=float) if per_path else _tile(X0, chunk)
+        X = (
+            np.array(X0[chunk.start : chunk.stop], dtype=float)
+            if per_path
+            else replicate(X0, chunk.n)
+        )
         diverged = np.zeros(chunk.n, dtype=bool)
         first = np.full(chunk.n, -1)
         out, k = np.empty((len(record_steps), *X.shape)), 0
