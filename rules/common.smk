@@ -237,11 +237,8 @@ def library_sources(role="compute"):
     """Library files of one role: compute, figures, claims, latex, provenance, tables or
     document."""
     src = SOURCE / "src" / "sgdsde"
-    return sorted(
-        os.path.relpath(path)
-        for path in src.rglob("*.py")
-        if PRESENTATION.get(path.name, "compute") == role
-    )
+    files = [path for path in src.rglob("*.py") if PRESENTATION.get(path.name, "compute") == role]
+    return sorted(_relative(files))
 
 
 # ---- marginal_momentum (arXiv 2307.15196)

@@ -184,11 +184,12 @@ def exact_laws(opt, sdes: dict, h: float, T: float) -> dict:
     return {None: optimizer_law(opt, h, T)} | {m: model_law(sde, T) for m, sde in sdes.items()}
 
 
-def choose_method(method: str, optimizer, models, oracle, x0, h, T, test_functions, name):
-    """``exact`` or ``monte_carlo``: ``auto`` is exact when every map is linear-Gaussian and every
-    test function has a Gaussian expectation; ``exact`` when it does not apply is an error."""
+def choose_method(method: str, opt, sdes: dict, h: float, T: float, test_functions, label):
+    """``exact`` or ``monte_carlo`` for the optimiser and models at step h: ``auto`` is exact when
+    every map is linear-Gaussian and every test function has a Gaussian expectation; ``exact``
+    when it does not apply is an error."""
     if method not in METHODS:
-        raise CustomModuleError(f"{name}: method must be one of {METHODS}, got {method!r}")
+        raise CustomModuleError(f"{label}: method must be one of {METHODS}, got {method!r}")
     if method == "monte_carlo":
         return method
     reason = next(
@@ -201,12 +202,20 @@ def choose_method(method: str, optimizer, models, oracle, x0, h, T, test_functio
     )
     if reason is None:
         try:
-            exact_laws(optimizer(oracle, h, x0), models(oracle, h, x0), h, min(T, h))
+            exact_laws(opt, sdes, h, min(T, h))
         except NotLinearGaussianError as error:
             reason = str(error)
     if reason and method == "exact":
-        raise CustomModuleError(f"{name}: method exact does not apply: {reason}")
+        raise CustomModuleError(f"{label}: method exact does not apply: {reason}")
     return "monte_carlo" if reason else "exact"
+
+
+def _prepare(optimizer, models, oracle, x0, h, T, test_functions, method, label):
+    """The checks before a study, at its largest step h: every method once
+    (:func:`check_protocol`), then the method; returns it and the models at h."""
+    opt, sdes = optimizer(oracle, h, x0), models(oracle, h, x0)
+    check_protocol(label, opt, sdes)
+    return choose_method(method, opt, sdes, h, T, test_functions, label), sdes
 
 
 def weak_error_study(
@@ -228,11 +237,8 @@ def weak_error_study(
     the model's claimed ``weak_order`` (fits). Exact errors have SE 0 (docs/custom.md#exact)."""
     x0 = np.asarray(x0, dtype=float)
     ladder = list(ladder)
-    check_protocol(
-        name, optimizer(oracle, 2.0 ** -ladder[0], x0), models(oracle, 2.0 ** -ladder[0], x0)
-    )
-    method = choose_method(
-        method, optimizer, models, oracle, x0, 2.0 ** -ladder[0], T, test_functions, name
+    method, _ = _prepare(
+        optimizer, models, oracle, x0, 2.0 ** -ladder[0], T, test_functions, method, name
     )
     rows, claimed = [], {}
     for k in ladder:
@@ -380,7 +386,7 @@ def ledger_rows(fits: pd.DataFrame, cfg: dict) -> pd.DataFrame:
 def check_study(cfg: dict, name: str):
     """Everything a study needs, before any job runs: the module, its two functions, one step of
     every method at the largest step of the ladder, and the method (errors name the module and
-    the method). Returns the module."""
+    the method). Returns the module and the oracle."""
     module = load_module(cfg["module"])
     unknown = set(cfg["test_functions"]) - set(TEST_FUNCTIONS)
     if unknown:
@@ -389,26 +395,23 @@ def check_study(cfg: dict, name: str):
             f"known: {sorted(TEST_FUNCTIONS)}"
         )
     oracle = build_oracle(cfg["problem"], cfg.get("noise"), module)
-    x0 = np.asarray(cfg["x0"], float)
-    h = 2.0 ** -cfg["ladder"][0]
-    check_protocol(cfg["module"], module.optimizer(oracle, h, x0), module.models(oracle, h, x0))
-    controls = set(cfg.get("negative_controls", [])) - set(module.models(oracle, h, x0))
+    _, sdes = _prepare(
+        module.optimizer,
+        module.models,
+        oracle,
+        np.asarray(cfg["x0"], float),
+        2.0 ** -cfg["ladder"][0],
+        cfg["T"],
+        _test_functions(cfg, oracle),
+        cfg.get("method", "auto"),
+        cfg["module"],
+    )
+    controls = set(cfg.get("negative_controls", [])) - set(sdes)
     if controls:
         raise CustomModuleError(
             f"custom.{name}.negative_controls: {sorted(controls)} are not models of {cfg['module']}"
         )
-    choose_method(
-        cfg.get("method", "auto"),
-        module.optimizer,
-        module.models,
-        oracle,
-        x0,
-        h,
-        cfg["T"],
-        _test_functions(cfg, oracle),
-        cfg["module"],
-    )
-    return module
+    return module, oracle
 
 
 def _test_functions(cfg: dict, oracle) -> dict:
@@ -417,8 +420,7 @@ def _test_functions(cfg: dict, oracle) -> dict:
 
 def run_study(cfg: dict, seed: int, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The study ``name`` of a ``custom:`` config entry (docs/custom.md#config)."""
-    module = check_study(cfg, name)
-    oracle = build_oracle(cfg["problem"], cfg.get("noise"), module)
+    module, oracle = check_study(cfg, name)
     k = range(cfg["ladder"][0], cfg["ladder"][1] + 1)
     return weak_error_study(
         module.optimizer,

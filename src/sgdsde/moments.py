@@ -221,6 +221,13 @@ def _flat(state: np.ndarray) -> np.ndarray:
     return state.reshape(len(state), -1)
 
 
+def _state_and_noise(rows: np.ndarray, shape: tuple, noise_shape: tuple):
+    """Rows ``[X; z]`` of a joint probe split into states of ``shape`` and noise of
+    ``noise_shape``."""
+    D = int(np.prod(shape))
+    return rows[:, :D].reshape(-1, *shape), rows[:, D:].reshape(-1, *noise_shape)
+
+
 def position_law(model, shape: tuple, mean: np.ndarray, cov: np.ndarray):
     """The law ``N(Π m + π, Π P Πᵀ)`` of ``position(X)`` for ``X ~ N(m, P)``, position affine."""
     Pi, pi = checked_affine_map(
@@ -246,8 +253,7 @@ def optimizer_law(optimizer, h: float, T: float) -> tuple[np.ndarray, np.ndarray
     for n in range(n_steps(T, h)):
 
         def step(rows, t=n * h):
-            X, z = rows[:, :D].reshape(-1, *shape), rows[:, D:].reshape(-1, *noise_shape)
-            return _flat(np.asarray(optimizer.step(t, X, z)))
+            return _flat(np.asarray(optimizer.step(t, *_state_and_noise(rows, shape, noise_shape))))
 
         MB, c = checked_affine_map(step, D + q, label)
         M, B = MB[:, :D], MB[:, D:]
@@ -276,7 +282,7 @@ def model_law(model, T: float) -> tuple[np.ndarray, np.ndarray]:
             return F, c, np.zeros((D, 0))
 
         def diffusion(rows):  # jointly in (X, dW): additive noise has no X part and no offset
-            X, dW = rows[:, :D].reshape(-1, *shape), rows[:, D:].reshape(-1, *noise_shape)
+            X, dW = _state_and_noise(rows, shape, noise_shape)
             return _flat(np.asarray(model.diffusion(t, X, dW)))
 
         MG, offset = checked_affine_map(diffusion, D + q, f"{name}.diffusion")

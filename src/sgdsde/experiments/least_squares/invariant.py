@@ -44,11 +44,15 @@ JACKKNIFE_GROUPS = 10
 """Groups of paths for the jackknife SE of a fitted W₂ rate."""
 
 
+def _pre_floor_window(t, w, floor) -> np.ndarray:
+    """The times a decay rate is fitted on: ``w > 3·floor`` and ``t > 0``."""
+    return (w > 3 * floor) & (t > 0)
+
+
 def _rate_position(t, w, floor, lo, hi, window=None) -> tuple[float, float]:
-    """Fitted decay rate of ``w`` on the pre-floor window (w > 3·floor, t > 0, unless a window
-    is given) and its position ``(rate − lo)/(hi − lo)`` in the predicted interval [lo, hi]
-    (in [0, 1] ⇔ inside)."""
-    window = (w > 3 * floor) & (t > 0) if window is None else window
+    """Fitted decay rate of ``w`` on the pre-floor window (unless a window is given) and its
+    position ``(rate − lo)/(hi − lo)`` in the predicted interval [lo, hi] (in [0, 1] ⇔ inside)."""
+    window = _pre_floor_window(t, w, floor) if window is None else window
     if window.sum() < 3:
         return float("nan"), float("nan")
     rate = -log_slope(t[window], w[window])
@@ -318,7 +322,7 @@ def run_E4(cfg: dict, seed: int) -> ExperimentResult:
             interval = (0.9 * rate2 / 2, 1.1 * lam1)
             rate, pos = _rate_position(t, w_sl, sfloor.mean, *interval)
             # the jackknife refits on the full sample's window: only its states are re-measured
-            window = (w_sl > 3 * sfloor.mean) & (t > 0)
+            window = _pre_floor_window(t, w_sl, sfloor.mean)
             group = np.arange(N) % JACKKNIFE_GROUPS
             se = jackknife_se(
                 [
