@@ -10,7 +10,7 @@ rule adaptive_sde_experiment:
         table="results/adaptive_sde/{experiment}/table.parquet",
         metrics="results/adaptive_sde/{experiment}/metrics.json",
     wildcard_constraints:
-        experiment="E1|E2|E3|E9",
+        experiment="E0|E1|E2|E3|E9",
     params:
         cfg=adaptive_sde_params,
         out=subpath(output.metrics, parent=True),

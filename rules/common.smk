@@ -326,7 +326,7 @@ def bench_run_label(wildcards=None):
 
 
 # ---- adaptive_sde (arXiv 2509.21614)
-ADAPTIVE_SDE_EXPERIMENTS = ["E1", "E2", "E3", "E4", "E5", "E6", "E7", "E8", "E9"]
+ADAPTIVE_SDE_EXPERIMENTS = ["E0", "E1", "E2", "E3", "E4", "E5", "E6", "E7", "E8", "E9"]
 ADAPTIVE_SDE_MONTE_CARLO = ["E4", "E5", "E6", "E7", "E8"]
 ADAPTIVE_SDE_TABLES = ["T1", "T2", "T3"]
 

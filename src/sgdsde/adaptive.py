@@ -239,6 +239,7 @@ class ModelSpec:
 MODELS = {
     "ode": ModelSpec(1, diffusion=False),
     "sde1": ModelSpec(1),
+    "sde1_code": ModelSpec(1, code_terms=frozenset({"code"})),
     "sde2": ModelSpec(2),
     "sde2_no_w2": ModelSpec(2, w2=False),
     "sde2_drift": ModelSpec(2, diffusion=False),
@@ -267,6 +268,24 @@ def _split(dW: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
 
 def _has(spec: ModelSpec, term: str) -> bool:
     return term in spec.code_terms or "code" in spec.code_terms
+
+
+def _malladi(spec: ModelSpec) -> bool:
+    """The authors' batch-equivalent order-1 class, ``sde1_code``
+    (docs/adaptive_sde.md#code-variants)."""
+    return spec.order == 1 and "code" in spec.code_terms
+
+
+def _preconditioner(name: str, tau: float, eps: float, regime: str, c_reg, regulariser):
+    """``D(v)`` of the named model: ``φ = max(v, c_reg)``, ``c_reg = τ`` unless given; the
+    authors' batch-equivalent order-1 class (``sde1_code``) uses ``√v`` with no φ, and exists
+    only in that regime (docs/adaptive_sde.md#code-variants)."""
+    _check_regime(regime)
+    if _malladi(MODELS[name]):
+        if regime != "batch_equivalent":
+            raise ValueError(f"{name} is the authors' batch-equivalent order-1 class")
+        return Preconditioner(eps, 0.0, "none")
+    return Preconditioner(eps, tau if c_reg is None else c_reg, regulariser)
 
 
 class _EffectiveEquation:
@@ -388,13 +407,16 @@ class AdamEquation(_EffectiveEquation):
         """``S`` with ``1 − e^{−τS} = cτ``, so that ``γ(nτ)`` is the discrete bias correction;
         the code variants take the authors' five-term series ``Σ_{k≤5} c^k τ^{k−1}/k!`` instead
         (it is ``(e^{cτ} − 1)/τ`` truncated: the same to O(τ), ``−c³τ²/6`` apart at O(τ²))."""
+        if _malladi(self.spec):
+            return c
         if _has(self.spec, "series"):
             return sum(c**k * self.tau ** (k - 1) / math.factorial(k) for k in range(1, 6))
         return -np.log1p(-c * self.tau) / self.tau
 
     def gammas(self, t: float):
-        """``(γ1, γ2, γ1', γ2')`` at time t."""
-        a1, a2 = adam_offsets(self.indexing)
+        """``(γ1, γ2, γ1', γ2')`` at time t; the authors' order-1 class (``sde1_code``) takes
+        Malladi et al.'s ``γ_i = 1 − e^{−c_i t}``, without the discrete chain's index offsets."""
+        a1, a2 = (0, 0) if _malladi(self.spec) else adam_offsets(self.indexing)
         S1, S2 = self._rate(self.c1), self._rate(self.c2)
         e1, e2 = np.exp(-(t + a1 * self.tau) * S1), np.exp(-(t + a2 * self.tau) * S2)
         return 1 - e1, 1 - e2, S1 * e1, S2 * e2
@@ -468,8 +490,7 @@ def rmsprop_equation(
     regulariser: str = "relu",
 ) -> RMSpropEquation:
     """The named RMSprop model of :data:`MODELS` at time step τ (``c_reg`` defaults to τ)."""
-    _check_regime(regime)
-    precond = Preconditioner(eps, tau if c_reg is None else c_reg, regulariser)
+    precond = _preconditioner(name, tau, eps, regime, c_reg, regulariser)
     return RMSpropEquation(problem, MODELS[name], tau, c, precond, regime)
 
 
@@ -486,9 +507,60 @@ def adam_equation(
     regulariser: str = "relu",
 ) -> AdamEquation:
     """The named Adam model of :data:`MODELS` at time step τ."""
-    _check_regime(regime)
-    precond = Preconditioner(eps, tau if c_reg is None else c_reg, regulariser)
+    precond = _preconditioner(name, tau, eps, regime, c_reg, regulariser)
     return AdamEquation(problem, MODELS[name], tau, c1, c2, precond, regime, indexing)
+
+
+# ------------------------------------------------ reference SMEs of SGD (calibration, E0)
+@dataclass(frozen=True)
+class _ThetaOnly:
+    """A state θ alone, ``(n, d)``, on the Gaussian-data quadratic at step τ, with d-dimensional
+    noise, in the engine's protocol."""
+
+    problem: GaussianDataQuadratic
+    tau: float
+    theta0: np.ndarray
+
+    @property
+    def noise_shape(self) -> tuple[int]:
+        return (self.problem.d,)
+
+    def initial_state(self) -> np.ndarray:
+        return np.asarray(self.theta0, dtype=float)
+
+    def position(self, X: np.ndarray) -> np.ndarray:
+        return X
+
+
+@dataclass(frozen=True)
+class SGD(_ThetaOnly):
+    """SGD, ``θ_{n+1} = θ_n − τ(Aθ_n + ξ_n)``, ``ξ_n = Σ^{1/2} z_n`` (docs/adaptive_sde.md#e0)."""
+
+    def step(self, t: float, X: np.ndarray, z: np.ndarray) -> np.ndarray:
+        return X - self.tau * (self.problem.grad(X) + self.problem.noise(z))
+
+
+@dataclass(frozen=True)
+class LiTaiE(_ThetaOnly):
+    """The stochastic modified equations of SGD (Li, Tai and E; docs/adaptive_sde.md#e0)::
+
+        order 1:  dθ = −∇f dt + √τ Σ^{1/2} dW                  (weak order 1)
+        order 2:  dθ = −∇(f + τ/4 ‖∇f‖²) dt + √τ Σ^{1/2} dW     (weak order 2)
+
+    on ``f = ½θᵀAθ`` the order-2 drift is ``−(A + τ/2 A²)θ``."""
+
+    order: int = 1
+
+    @property
+    def weak_order(self) -> int:
+        return self.order
+
+    def drift(self, t: float, X: np.ndarray) -> np.ndarray:
+        grad = self.problem.grad(X)
+        return -(grad + 0.5 * self.tau * self.problem.hvp(grad)) if self.order == 2 else -grad
+
+    def diffusion(self, t: float, X: np.ndarray, dW: np.ndarray) -> np.ndarray:
+        return np.sqrt(self.tau) * self.problem.noise(dW)
 
 
 # ---------------------------------------------------------------------------------- integrators

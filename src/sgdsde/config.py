@@ -352,6 +352,12 @@ def _check_adaptive_sde(a: dict) -> None:
     _check_adaptive_rates(e2, "adaptive_sde.E2", taus[0])
     if e2["fit_last"] > len(taus):
         _fail("adaptive_sde.E2.fit_last", "is longer than the ladder")
+    e0 = a["E0"]
+    problem_of(e0, "adaptive_sde.E0")
+    taus = _check_adaptive_ladder(e0, "adaptive_sde.E0", e0["T"])
+    for name, n in e0["fit_last"].items():
+        if n > len(taus):
+            _fail(f"adaptive_sde.E0.fit_last.{name}", "is longer than the ladder")
     problem_of(a["E3"], "adaptive_sde.E3")
     for exp in ("E4", "E5", "E6", "E7", "E8"):
         c, key = a[exp], f"adaptive_sde.{exp}"
@@ -364,6 +370,13 @@ def _check_adaptive_sde(a: dict) -> None:
             _fail(
                 f"{key}.models",
                 f"{sorted(bad)} are Adam code variants (docs/adaptive_sde.md#code-variants)",
+            )
+        models += c.get("r1", {}).get("models", [])
+        if c["regime"] == "ballistic" and "sde1_code" in models:
+            _fail(
+                f"{key}.models",
+                "sde1_code is the authors' batch-equivalent order-1 class "
+                "(docs/adaptive_sde.md#code-variants); the regime is ballistic",
             )
         if c["optimizer"]["name"] == "adam" and c["t0"] == 0 and problem.get("m0", 0.0) == 0:
             _fail(f"{key}.t0", "Adam needs t0 > 0 (Γ(0) = 0/0 in the effective equation)")
@@ -419,7 +432,11 @@ def _check_least_squares(cfg: dict) -> None:
             if f.endswith(("dataset", "datasets"))
             or f in ("population", "training", "tail_dataset")
         ]
-        refs += [("isotropic.datasets", section["isotropic"]["datasets"])] if exp == "E6" else []
+        if exp == "E6":
+            refs += [
+                ("isotropic.datasets", section["isotropic"]["datasets"]),
+                ("angular.dataset", section["angular"]["dataset"]),
+            ]
         for field, value in refs:
             _check_names(
                 value if isinstance(value, list) else [value],
@@ -449,6 +466,12 @@ def _check_least_squares(cfg: dict) -> None:
         _fail("least_squares.E8.t_fit", "must be increasing")
     if datasets[ls["E3"]["dataset"]]["spectrum"].get("values", [0, 0]).__len__() != 1:
         _fail("least_squares.E3.dataset", "E3 (Pearson IV law) needs a d = 1 dataset")
+    angular = datasets[ls["E6"]["angular"]["dataset"]]
+    if angular["kind"] != "training" or len(angular["spectrum"].get("values", [])) != 2:
+        _fail(
+            "least_squares.E6.angular.dataset",
+            "the angular eigenproblem needs a d = 2 training set",
+        )
 
 
 CHECKS = {

@@ -64,13 +64,17 @@ def effective_equation(
     regime: str,
     indexing: str = "natural",
     c_reg_power: float = 1.0,
+    regulariser: str = "relu",
 ):
-    """The named model of :data:`sgdsde.adaptive.MODELS`, ``c_reg = τ^{c_reg_power}``."""
+    """The named model of :data:`sgdsde.adaptive.MODELS`, ``c_reg = τ^{c_reg_power}`` (0: none)
+    with the regulariser φ of docs/adaptive_sde.md#preconditioner."""
     c_reg = tau**c_reg_power if c_reg_power > 0 else 0.0
     if opt["name"] == "rmsprop":
-        return rmsprop_equation(problem, name, tau, opt["c"], opt["eps"], regime, c_reg)
+        return rmsprop_equation(
+            problem, name, tau, opt["c"], opt["eps"], regime, c_reg, regulariser
+        )
     return adam_equation(
-        problem, name, tau, opt["c1"], opt["c2"], opt["eps"], regime, indexing, c_reg
+        problem, name, tau, opt["c1"], opt["c2"], opt["eps"], regime, indexing, c_reg, regulariser
     )
 
 

@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from sgdsde.adaptive import coupled_weak_errors
+from sgdsde.checks import DivergenceError
 from sgdsde.engine import Paths
 from sgdsde.experiments import ExperimentResult
 from sgdsde.experiments.adaptive_sde.common import (
@@ -60,17 +62,25 @@ def _merge(runs):
     return first.times, terminal, np.concatenate([r.cv for r in runs]), sums, active, counted
 
 
-def _simulate(c, seed, experiment, i, tau, models, independent_v_noise, tag):
-    """All chunks of one τ; returns the merged measurements."""
+def _simulate(c, seed, experiment, i, tau, run):
+    """All chunks of one τ of one run; returns the merged measurements."""
     problem = build_problem(c["problem"])
     opt, mc = c["optimizer"], c["mc"]
     indexing = opt.get("indexing", "natural")
     disc = discrete_optimizer(problem, opt, c["regime"], indexing)
+    phi = {"c_reg_power": c.get("c_reg_power", 1.0), **run.regularisation}
     eqs = {
         name: effective_equation(
-            problem, opt, name, tau, c["regime"], indexing, c.get("c_reg_power", 1.0)
+            problem,
+            opt,
+            name,
+            tau,
+            c["regime"],
+            indexing,
+            phi["c_reg_power"],
+            phi.get("regulariser", "relu"),
         )
-        for name in models
+        for name in run.models
     }
     X0 = initial_state(problem, c["problem"], opt["name"])
     K = max(1, round(1 / (mc["em_dt_over_tau2"] * tau)))
@@ -87,10 +97,10 @@ def _simulate(c, seed, experiment, i, tau, models, independent_v_noise, tag):
             K,
             chunk,
             mc["antithetic"],
-            independent_v_noise,
+            run.independent_v_noise,
             f"{PAPER}.{experiment}",
         )
-        for chunk in paths.chunks(seed, PAPER, experiment, tag, i)
+        for chunk in paths.chunks(seed, PAPER, experiment, run.seed_tag, i)
     ]
     return _merge(runs)
 
@@ -146,6 +156,24 @@ def _rows(i, tau, models, merged, use_cv, tag):
     return rows, traj
 
 
+def _order2_gain(table: pd.DataFrame, prefix: str) -> dict:
+    """Per test function: the smallest, over the ladder, of ``(|e_sde1| − |e_sde2|)/SE`` with
+    ``SE = hypot(se1, se2)`` (conservative: the coupled errors are positively correlated); ≥ 2
+    says the order-2 error is resolved smaller at every τ (docs/adaptive_sde.md#e6)."""
+    if not {"sde1", "sde2"} <= set(table["model"]):
+        return {}
+    pivot = table[table["model"].isin(["sde1", "sde2"])].pivot_table(
+        index=["test_function", "tau"], columns="model", values=["error", "se"]
+    )
+    gain = (pivot["error"]["sde1"].abs() - pivot["error"]["sde2"].abs()) / np.hypot(
+        pivot["se"]["sde1"], pivot["se"]["sde2"]
+    )
+    return {
+        f"{prefix}sde2/{g}/min_gain_over_sde1_in_se": float(z.min())
+        for g, z in gain.groupby(level="test_function")
+    }
+
+
 def slope_metrics(table: pd.DataFrame, prefix: str, n_tail: int = 3) -> dict:
     """Per (model, test function): errors and SEs on the ladder, the SE-weighted slope over the
     resolved τ (SE ≤ |error|/4; None if fewer than 3), the same over the ``n_tail`` smallest τ,
@@ -169,6 +197,7 @@ def slope_metrics(table: pd.DataFrame, prefix: str, n_tail: int = 3) -> dict:
             f"{key}/max_traj_errors": group["max_traj_error"].tolist(),
             f"{key}/phi_active_fraction": float(group["phi_active_fraction"].max()),
         }
+    metrics |= _order2_gain(table, prefix)
     smallest = table[table["tau"] == table["tau"].min()].set_index(["model", "test_function"])
     for (name, g), row in smallest.iterrows():
         if ("sde2", g) in smallest.index and name != "sde2":
@@ -182,36 +211,105 @@ def slope_metrics(table: pd.DataFrame, prefix: str, n_tail: int = 3) -> dict:
     return metrics
 
 
+@dataclass(frozen=True)
+class Run:
+    """One simulation of an experiment's ladder: its models, the B2 noise copy, the regulariser
+    φ, and the tag its seed blocks are keyed by (an R1 rerun shares the main run's paths, so its
+    difference from the main run is paired)."""
+
+    tag: str
+    models: list
+    independent_v_noise: bool = False
+    regularisation: dict = field(default_factory=dict)
+    seed_tag: str = ""
+
+    def __post_init__(self):
+        object.__setattr__(self, "seed_tag", self.seed_tag or self.tag)
+
+
+def _runs(c: dict) -> list[Run]:
+    """The main run, the B2 diagnostic (``diagnostic``) and the R1 reruns (``r1``)."""
+    runs = [Run("main", c["models"])]
+    if c.get("diagnostic"):
+        runs.append(Run("b2", c["diagnostic"]["models"], independent_v_noise=True))
+    r1 = c.get("r1", {})
+    for name, phi in r1.get("variants", {}).items():
+        runs.append(Run(f"r1_{name}", r1["models"], regularisation=phi, seed_tag="main"))
+    return runs
+
+
+def _ratio_to_main_sde2(table: pd.DataFrame, main: pd.DataFrame, tag: str, tau_min) -> dict:
+    """The B2 diagnostic's errors at τ_min relative to the main run's order-2 error."""
+    metrics = {}
+    last = main[(main["tau"] == tau_min) & (main["model"] == "sde2")]
+    for _, row in table[table["tau"] == tau_min].iterrows():
+        ref = last[last["test_function"] == row["test_function"]]["error"]
+        if len(ref):
+            metrics[f"{tag}/{row['model']}/{row['test_function']}/ratio_to_main_sde2"] = abs(
+                row["error"]
+            ) / abs(float(ref.iloc[0]))
+    return metrics
+
+
+def _r1_shifts(table: pd.DataFrame, main: pd.DataFrame, tag: str) -> dict:
+    """R1 (docs/adaptive_sde.md#e4): the largest change of each error over the ladder when only φ
+    changes, in units of the main run's SE (the paths are the same, so any change is φ's)."""
+    key = ["tau", "model", "test_function"]
+    both = table.merge(main, on=key, suffixes=("", "_main"))
+    metrics = {}
+    for (name, g), group in both.groupby(["model", "test_function"]):
+        shift = (group["error"] - group["error_main"]).abs() / group["se_main"]
+        metrics[f"{tag}/{name}/{g}/max_shift_over_se"] = float(shift.max())
+    metrics[f"{tag}/max_shift_over_se"] = max(metrics.values())
+    return metrics
+
+
 def coupled_study(cfg: dict, seed: int, experiment: str) -> ExperimentResult:
     """The coupled weak errors of one MC experiment on its τ-ladder (see the module docstring);
-    with ``diagnostic`` (E6) a second run with independent discrete v-noise (B2,
-    docs/adaptive_sde.md#experiments)."""
+    with ``diagnostic`` (E6) a second run with independent discrete v-noise (B2), with ``r1``
+    reruns of the same paths under other regularisers φ (R1, docs/adaptive_sde.md#experiments)."""
     c = cfg[experiment]
     idx, taus = ladder(c["ladder"])
-    runs = [("main", c["models"], False)]
-    if c.get("diagnostic"):
-        runs.append(("b2", c["diagnostic"]["models"], True))
     rows, traj, metrics = [], [], {"taus": taus.tolist()}
-    for tag, models, independent in runs:
+    for run in _runs(c):
+        diverged = []
         for i, tau in zip(idx, taus, strict=True):
             start = time.perf_counter()
-            merged = _simulate(c, seed, experiment, i, tau, models, independent, tag)
-            found, found_traj = _rows(i, tau, models, merged, c["mc"]["control_variate"], tag)
+            try:
+                merged = _simulate(c, seed, experiment, i, tau, run)
+            except DivergenceError as err:
+                if run.tag == "main":
+                    raise
+                # an R1 regulariser under which the SDE diverges: counted, reported, not averaged
+                log.warning("%s (%s)", err, run.tag)
+                diverged.append(float(tau))
+                continue
+            found, found_traj = _rows(
+                i, tau, run.models, merged, c["mc"]["control_variate"], run.tag
+            )
             rows += found
             traj += found_traj
-            log.info("%s %s τ=2^-%d: %.1f s", experiment, tag, i, time.perf_counter() - start)
-        table = pd.DataFrame([r for r in rows if r["run"] == tag])
-        metrics |= slope_metrics(table, "" if tag == "main" else f"{tag}/")
-        if tag != "main":  # the diagnostic's errors relative to the main run's order-2 error
-            main = pd.DataFrame([r for r in rows if r["run"] == "main"])
-            last = main[(main["tau"] == taus[-1]) & (main["model"] == "sde2")]
-            for _, row in table[table["tau"] == taus[-1]].iterrows():
-                ref = last[last["test_function"] == row["test_function"]]["error"]
-                if len(ref):
-                    metrics[f"{tag}/{row['model']}/{row['test_function']}/ratio_to_main_sde2"] = (
-                        abs(row["error"]) / abs(float(ref.iloc[0]))
-                    )
-    metrics["phi_active_fraction_max"] = float(max(r["phi_active_fraction"] for r in rows))
+            log.info("%s %s τ=2^-%d: %.1f s", experiment, run.tag, i, time.perf_counter() - start)
+        table = pd.DataFrame([r for r in rows if r["run"] == run.tag])
+        main = pd.DataFrame([r for r in rows if r["run"] == "main"])
+        if run.tag != "main" and not run.independent_v_noise:
+            metrics[f"{run.tag}/diverged_taus"] = diverged
+            if table.empty:
+                continue
+            metrics |= _r1_shifts(table, main, run.tag)
+        metrics |= slope_metrics(table, "" if run.tag == "main" else f"{run.tag}/")
+        if run.independent_v_noise:
+            metrics |= _ratio_to_main_sde2(table, main, run.tag, taus[-1])
+    if r1 := [k for k in metrics if k.startswith("r1_") and k.count("/") == 1]:
+        metrics["r1/max_shift_over_se"] = max(
+            (metrics[k] for k in r1 if k.endswith("max_shift_over_se")), default=None
+        )
+        metrics["r1/diverged_runs"] = sum(
+            len(metrics[k]) for k in r1 if k.endswith("diverged_taus")
+        )
+    metrics["phi_active_fraction_max"] = float(
+        max(r["phi_active_fraction"] for r in rows if not r["run"].startswith("r1_"))
+    )
     return ExperimentResult(
         {"table": pd.DataFrame(rows), "trajectory": pd.DataFrame(traj)}, metrics
     )
