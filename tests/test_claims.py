@@ -113,6 +113,16 @@ def test_evaluate_uses_the_metrics_ci_and_a_failed_finding_deviates():
     assert ledger[["ci_low", "ci_high"]].iloc[0].tolist() == [2.1, 2.3]
 
 
+def test_a_metric_measured_without_its_interval_is_unresolved():
+    """An equivalence measured on one seed has no CI: its point value cannot pass."""
+    claim = {**BASE, "id": "momentum_approx.E1.x", "metric": "gap", "check": "within"}
+    claim |= {"expected": 0.0, "tolerance": 1.0}
+    one_seed = {("momentum_approx", "E1"): {"gap": 0.2, "gap_ci": None}}
+    assert evaluate([claim], one_seed)["status"].tolist() == ["unresolved"]
+    resolved = {("momentum_approx", "E1"): {"gap": 0.2, "gap_ci": [-0.5, 0.9]}}
+    assert evaluate([claim], resolved)["status"].tolist() == ["pass"]
+
+
 def test_summary_counts_each_kind_and_status_and_names_failures():
     ledger = pd.DataFrame(
         {

@@ -5,6 +5,7 @@ from sgdsde.stats import (
     Estimate,
     fit_loglog_slope,
     mean_with_se,
+    paired_difference,
     pairwise_slopes,
     resolved_slope,
     variance_combination,
@@ -74,3 +75,16 @@ def test_unresolved_errors_yield_no_slope():
     assert resolved_slope(h, noisy) is None
     clean = [Estimate(0.2 * x**2, 1e-6) for x in h]
     assert resolved_slope(h, clean).slope == pytest.approx(2.0)
+
+
+def test_paired_difference_is_a_student_t_interval_of_the_differences():
+    from scipy import stats
+
+    a, b = np.array([0.91, 0.93, 0.90, 0.95]), np.array([0.90, 0.91, 0.91, 0.92])
+    d = a - b
+    found = paired_difference(a, b)
+    low, high = stats.t.interval(0.95, len(d) - 1, loc=d.mean(), scale=stats.sem(d))
+    assert found.n == 4 and found.mean == pytest.approx(d.mean())
+    assert found.se == pytest.approx(stats.sem(d)) and found.ci == pytest.approx((low, high))
+    single = paired_difference([0.9], [0.8])
+    assert single.ci is None and single.se is None and single.mean == pytest.approx(0.1)

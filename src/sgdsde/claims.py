@@ -11,7 +11,8 @@ A metric may be a list (e.g. the last three pairwise slopes); the ledger then re
 that decides the check (the worst one). When the experiment also measured ``<metric>_ci``, the
 95 % confidence interval of a Monte-Carlo estimate, the claim is judged on the interval: ``pass``
 if it lies inside the claimed range, ``fail`` if it lies outside, ``unresolved`` if it straddles a
-bound; a metric the error bars could not resolve (missing value) is ``unresolved`` too.
+bound; a metric the error bars could not resolve (missing value), or whose interval is missing
+because the samples were too few (``<metric>_ci: null``), is ``unresolved`` too.
 
 Each claim has a kind, counted apart in the summary:
 
@@ -159,6 +160,8 @@ def evaluate(claims: list[dict], metrics: dict[tuple[str, str], dict]) -> pd.Dat
                 f"{c['paper']}.{c['experiment']} was not measured"
             )
         ci = source.get(f"{c['metric']}_ci")
+        if ci is None and f"{c['metric']}_ci" in source:
+            ci = (np.nan, np.nan)  # measured without an interval: too few samples to decide
         kind = c.get("kind", "claim")
         measured, status, note = decide(
             c["check"], source[c["metric"]], c["expected"], c.get("tolerance"), ci

@@ -40,6 +40,28 @@ def weak_error(g_discrete: np.ndarray, g_continuous: np.ndarray, coupled: bool) 
     return Estimate(a.mean - b.mean, float(np.hypot(a.se, b.se)))
 
 
+@dataclass(frozen=True)
+class PairedDifference:
+    """``mean(a − b)`` over paired runs, its SE ``s/√n`` and the Student-t 95 % CI (``None``
+    with fewer than two pairs: one pair says nothing about the spread)."""
+
+    mean: float
+    se: float | None
+    ci: tuple[float, float] | None
+    n: int
+
+
+def paired_difference(a, b, level: float = 0.95) -> PairedDifference:
+    """The paired comparison of two methods run on the same seeds (docs/methods.md#paired)."""
+    diff = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    n = diff.size
+    if n < 2:
+        return PairedDifference(float(diff.mean()), None, None, n)
+    se = float(diff.std(ddof=1) / np.sqrt(n))
+    half = float(stdtrit(n - 1, 0.5 + level / 2)) * se
+    return PairedDifference(float(diff.mean()), se, (diff.mean() - half, diff.mean() + half), n)
+
+
 def talay_tubaro(fine: np.ndarray, coarse: np.ndarray) -> np.ndarray:
     """The Richardson–Talay–Tubaro extrapolation ``2 g(Y^δ) − g(Y^{2δ})`` of a weak-order-1 scheme
     on the grids δ and 2δ: its weak error is O(δ²) (docs/momentum_approx.md#pitfalls P2)."""
