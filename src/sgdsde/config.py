@@ -105,6 +105,13 @@ def _check_monte_carlo_and_references(ma: dict) -> None:
     e7 = ma["E7"]
     for family in ("U", "V", "Z"):
         _check_names(e7["sweep"][family], e7[family], f"momentum_approx.E7.sweep.{family}")
+    for regime, names in (("B", ("U", "V")), ("A", ("Z",))):
+        for family in names:
+            _check_names(
+                [e7["moving_objective"][regime][family]],
+                e7[family],
+                f"momentum_approx.E7.moving_objective.{regime}.{family}",
+            )
 
 
 def _rate_points(c: dict) -> int:

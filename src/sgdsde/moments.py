@@ -70,12 +70,11 @@ def discrete_moments(model, h: float, T: float) -> GaussianPath:
     N = n_steps(T, h)
     m = model.initial_discrete(h)
     dim, d = len(m), model.dim
-    mean_field = model.oracle.problem.mean_field
     times = h * np.arange(N)[:, None]  # a column: the step maps of all n in one call
 
-    def step(yxi):  # the update along H = H̄(x) + ξ, affine in (Y, ξ)
+    def step(yxi):  # the update along H = H̄(x, t_n) + ξ, affine in (Y, ξ)
         Y, xi = yxi[:, :dim], yxi[:, dim:]
-        return model.discrete_update(times, h, Y, mean_field(Y[:, :d]) + xi)
+        return model.discrete_update(times, h, Y, model.mean_field(times, Y[:, :d]) + xi)
 
     MB, c = affine_map(step, dim + d)
     MB, c = np.broadcast_to(MB, (N, dim, dim + d)), np.broadcast_to(c, (N, dim))
@@ -83,7 +82,9 @@ def discrete_moments(model, h: float, T: float) -> GaussianPath:
     means, covs = np.empty((N + 1, dim)), np.empty((N + 1, dim, dim))
     means[0], covs[0] = m, 0.0
     for n in range(N):
-        noise = model.oracle.expected_covariance(means[n, :d], covs[n, :d, :d])
+        noise = model.oracle.expected_covariance(
+            model.centred(n * h, means[n, :d]), covs[n, :d, :d]
+        )
         means[n + 1] = M[n] @ means[n] + c[n]
         covs[n + 1] = M[n] @ covs[n] @ M[n].T + B[n] @ noise @ B[n].T
     return GaussianPath(h * np.arange(N + 1), means, covs)
@@ -125,7 +126,8 @@ def continuous_moments_ladder(
             F, c = F + scale * (F1 - F), c + hs[:, None] * (c1 - c)
         F = np.broadcast_to(F, (K, dim, dim))
         E = model.noise_embedding(t, 1.0, approximation)
-        noise = scale * (E @ model.oracle.expected_covariance(m[:, :d], P[:, :d, :d]) @ E.T)
+        noise = model.oracle.expected_covariance(model.centred(t, m[:, :d]), P[:, :d, :d])
+        noise = scale * (E @ noise @ E.T)
         dm = np.einsum("kij,kj->ki", F, m) + c
         dP = F @ P + P @ np.swapaxes(F, 1, 2) + noise
         return np.concatenate([dm, dP.reshape(K, -1)], axis=1).ravel()

@@ -36,13 +36,15 @@ class Approximation:
     """A continuous model: the order of its drift (1 or 2), with or without noise and initial
     shift, and its weak order as an approximation of heavy ball (docs/momentum_approx.md#models):
     SDE2 without its shifted start keeps the O(h) initial-layer offset of Regime A and is first
-    order."""
+    order; SDE2 without the objective's rate ∂_t H̄ (``objective_rate``) is first order on a
+    time-dependent objective (docs/momentum_approx.md#moving-objective)."""
 
     name: str
     order: int
     noisy: bool
     shifted: bool
     weak_order: int
+    objective_rate: bool = True
 
 
 APPROXIMATIONS = {
@@ -52,6 +54,15 @@ APPROXIMATIONS = {
         Approximation("sde1", order=1, noisy=True, shifted=False, weak_order=1),
         Approximation("sde2", order=2, noisy=True, shifted=True, weak_order=2),
         Approximation("sde2_noshift", order=2, noisy=True, shifted=False, weak_order=1),
+        # SDE2 that treats a time-dependent objective as frozen: without ∂_t H̄, first order
+        Approximation(
+            "sde2_frozen_objective",
+            order=2,
+            noisy=True,
+            shifted=True,
+            weak_order=1,
+            objective_rate=False,
+        ),
     )
 }
 
@@ -134,22 +145,46 @@ def _embedded(amplitude: np.ndarray, rows: int, h: float) -> np.ndarray:
 def _diffusion(model, t: float, h: float, Y: np.ndarray, approximation: Approximation):
     """``E_t Σ(x)^{1/2}``: ``(n, m, d)``, or ``(1, m, d)`` when Σ does not depend on x (additive
     noise), which then broadcasts against every path at no cost."""
-    root = model.oracle.noise_sqrt(Y[:, : model.dim])
+    root = model.oracle.noise_sqrt(model.centred(t, Y[:, : model.dim]))
     return np.matmul(
         model.noise_embedding(t, h, approximation), root[None] if root.ndim == 2 else root
     )
 
 
 class _OracleModel:
-    """What every model shares: the dimension of x, and one optimiser step with the oracle's
-    sample for the noise input ``z`` (standard normals, or minibatch indices)."""
+    """What every model shares: the dimension of x, the objective, and one optimiser step with
+    the oracle's sample for the noise input ``z`` (standard normals, or minibatch indices).
+
+    The objective may move in time (docs/momentum_approx.md#moving-objective):
+    ``f(x, t) = F(x − c(t))`` for the problem's F and a schedule c (``moving``; None: c = 0), so
+    ``H̄(x, t) = H̄_F(x − c(t))``, ``∂_t H̄ = −∇H̄_F(x − c) ċ``, and the noise is the oracle's at
+    ``x − c(t)``."""
 
     @property
     def dim(self) -> int:
         return self.oracle.problem.dim
 
+    def centred(self, t, x: np.ndarray) -> np.ndarray:
+        """``x − c(t)`` (with t a column of times, one row of states per time)."""
+        return x if self.moving is None else x - self.moving(t, self.dim)
+
+    def mean_field(self, t, x: np.ndarray) -> np.ndarray:
+        """``H̄(x, t)``."""
+        return self.oracle.problem.mean_field(self.centred(t, x))
+
+    def mean_field_jvp(self, t, x: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """``∇H̄(x, t) v``."""
+        return self.oracle.problem.mean_field_jvp(self.centred(t, x), v)
+
+    def objective_rate(self, t, x: np.ndarray, approximation: Approximation) -> np.ndarray:
+        """``∂_t H̄(x, t)``: zero for a fixed objective or an approximation that freezes it."""
+        if self.moving is None or not approximation.objective_rate:
+            return np.zeros_like(x)
+        return -self.mean_field_jvp(t, x, self.moving.derivative(t, self.dim))
+
     def discrete_step(self, t, h: float, Y: np.ndarray, z: np.ndarray) -> np.ndarray:
-        return self.discrete_update(t, h, Y, self.oracle.sample(Y[:, : self.dim], z))
+        x = self.centred(t, Y[:, : self.dim])
+        return self.discrete_update(t, h, Y, self.oracle.sample(x, z))
 
 
 @dataclass(frozen=True)
@@ -162,6 +197,7 @@ class HeavyBallRegimeB(_OracleModel):
     V: Schedule
     x0: np.ndarray
     p0: np.ndarray
+    moving: Schedule | None = None
 
     def initial_discrete(self, h: float) -> np.ndarray:
         return np.concatenate([self.x0, self.p0])
@@ -179,17 +215,22 @@ class HeavyBallRegimeB(_OracleModel):
     def drift(self, t: float, h: float, Y: np.ndarray, approximation: Approximation) -> np.ndarray:
         """``J0 = (p, −V∘p + U∘H̄)``; for order 2 plus ``h·b1`` with
         (docs/momentum_approx.md#models) ``b1 = (½(−V∘p + U∘H̄), −½[U∘(∇H̄ p) + (V² − V̇)∘p + (U̇ −
-        V∘U)∘H̄])``."""
-        d, problem = self.dim, self.oracle.problem
+        V∘U)∘H̄ + U∘∂_t H̄])``."""
+        d = self.dim
         x, p = Y[:, :d], Y[:, d:]
         U, V = self.U(t, d), self.V(t, d)
-        H = problem.mean_field(x)
+        H = self.mean_field(t, x)
         accel = -V * p + U * H
         if approximation.order == 1:
             return join(p, accel)
         Ud, Vd = self.U.derivative(t, d), self.V.derivative(t, d)
         b1_x = 0.5 * accel
-        b1_p = -0.5 * (U * problem.mean_field_jvp(x, p) + (V**2 - Vd) * p + (Ud - V * U) * H)
+        b1_p = -0.5 * (
+            U * self.mean_field_jvp(t, x, p)
+            + (V**2 - Vd) * p
+            + (Ud - V * U) * H
+            + U * self.objective_rate(t, x, approximation)
+        )
         return join(p + h * b1_x, accel + h * b1_p)
 
     def noise_embedding(self, t: float, h: float, approximation: Approximation) -> np.ndarray:
@@ -217,6 +258,7 @@ class HeavyBallRegimeA(_OracleModel):
     U: Schedule
     Z: Schedule
     x0: np.ndarray
+    moving: Schedule | None = None
 
     def effective_rate(self, t: float) -> tuple[np.ndarray, np.ndarray]:
         """``W = U/(1−Z)`` and ``Ẇ = U̇/(1−Z) + U Ż/(1−Z)²``."""
@@ -233,7 +275,7 @@ class HeavyBallRegimeA(_OracleModel):
             return np.array(self.x0, dtype=float)
         Z0 = self.Z(0.0, self.dim)
         W0, _ = self.effective_rate(0.0)
-        return self.x0 - h * Z0 / (1 - Z0) * W0 * self.oracle.problem.mean_field(self.x0)
+        return self.x0 - h * Z0 / (1 - Z0) * W0 * self.mean_field(0.0, self.x0)
 
     def discrete_update(self, t: float, h: float, Y: np.ndarray, H: np.ndarray) -> np.ndarray:
         """One exact heavy-ball step on the state ``(x_n, x_{n−1})`` along ``H``."""
@@ -242,14 +284,16 @@ class HeavyBallRegimeA(_OracleModel):
         return join(heavy_ball_step(x, x_prev, h * self.U(t, d), self.Z(t, d), H), x)
 
     def drift(self, t: float, h: float, x: np.ndarray, approximation: Approximation) -> np.ndarray:
-        """``W∘H̄``; for order 2 minus ``h·C∘(Ẇ∘H̄ + W∘(∇H̄ (W∘H̄)))``, ``C = (1+Z)/(2(1−Z))``."""
+        """``W∘H̄``; for order 2 minus ``h·C∘(Ẇ∘H̄ + W∘∂_t H̄ + W∘(∇H̄ (W∘H̄)))``,
+        ``C = (1+Z)/(2(1−Z))``: ``Ẇ∘H̄ + W∘∂_t H̄`` is ``∂_t`` of the drift ``W∘H̄``."""
         W, Wd = self.effective_rate(t)
-        H = self.oracle.problem.mean_field(x)
+        H = self.mean_field(t, x)
         if approximation.order == 1:
             return W * H
         Z = self.Z(t, self.dim)
         C = (1 + Z) / (2 * (1 - Z))
-        return W * H - h * C * (Wd * H + W * self.oracle.problem.mean_field_jvp(x, W * H))
+        rate = Wd * H + W * self.objective_rate(t, x, approximation)
+        return W * H - h * C * (rate + W * self.mean_field_jvp(t, x, W * H))
 
     def noise_embedding(self, t: float, h: float, approximation: Approximation) -> np.ndarray:
         """``E_t = √h · diag(W)``: the diffusion is ``E_t Σ(x)^{1/2}``."""
@@ -270,6 +314,7 @@ class PlainSGD(_OracleModel):
     oracle: object
     W: Schedule
     x0: np.ndarray
+    moving: Schedule | None = None
 
     def initial_discrete(self, h: float) -> np.ndarray:
         return np.array(self.x0, dtype=float)

@@ -19,13 +19,16 @@ def gaussian_quadratic(problem_cfg: dict) -> GaussianOracle:
 
 
 def heavy_ball(oracle, model_cfg: dict, x0, p0=None):
-    """Heavy ball in Regime B (``U``, ``V``) or Regime A (``U``, ``Z``) from a config mapping."""
+    """Heavy ball in Regime B (``U``, ``V``) or Regime A (``U``, ``Z``) from a config mapping,
+    on an objective that moves by ``moving`` if given (docs/momentum_approx.md#moving-objective)."""
     x0 = np.array(x0, dtype=float)
     U = Schedule.from_config(model_cfg["U"])
+    moving = Schedule.from_config(model_cfg["moving"]) if "moving" in model_cfg else None
     if model_cfg["regime"] == "B":
         p0 = np.zeros_like(x0) if p0 is None else np.array(p0, dtype=float)
-        return HeavyBallRegimeB(oracle, U, Schedule.from_config(model_cfg["V"]), x0, p0)
-    return HeavyBallRegimeA(oracle, U, Schedule.from_config(model_cfg["Z"]), x0)
+        V = Schedule.from_config(model_cfg["V"])
+        return HeavyBallRegimeB(oracle, U, V, x0, p0, moving)
+    return HeavyBallRegimeA(oracle, U, Schedule.from_config(model_cfg["Z"]), x0, moving)
 
 
 def build_model(problem_cfg: dict, model_cfg: dict):

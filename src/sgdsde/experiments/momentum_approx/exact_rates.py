@@ -121,6 +121,21 @@ def exact_weak_error_study(
     return table, metrics
 
 
+def _study_cases(problem_cfg: dict, cases: dict, gs: dict, c: dict):
+    """:func:`exact_weak_error_study` of every named case of the canonical problem; φ̄'s closed
+    form needs a linear model, so a moving objective (affine) has none."""
+    tables, metrics = [], {}
+    for name, model_cfg in cases.items():
+        model = build_model(problem_cfg, model_cfg)
+        phibar = "moving" not in model_cfg
+        table, found = exact_weak_error_study(
+            model, name, model_cfg, gs, problem_cfg["T"], c, phibar
+        )
+        tables.append(table)
+        metrics |= found
+    return pd.concat(tables, ignore_index=True), metrics
+
+
 def run_E1(cfg: dict, seed: int) -> ExperimentResult:
     """docs/momentum_approx.md#e1: exact weak errors ``E g(x_N) − E g(X_T)`` on the ladder ``h =
     T·2^{−k}``."""
@@ -130,13 +145,8 @@ def run_E1(cfg: dict, seed: int) -> ExperimentResult:
         for name, g in canonical_test_functions(len(problem_cfg["x0"])).items()
         if name in c["test_functions"]
     }
-    tables, metrics = [], {}
-    for name, model_cfg in c["configs"].items():
-        model = build_model(problem_cfg, model_cfg)
-        table, found = exact_weak_error_study(model, name, model_cfg, gs, problem_cfg["T"], c)
-        tables.append(table)
-        metrics |= found
-    return ExperimentResult({"table": pd.concat(tables, ignore_index=True)}, metrics)
+    table, metrics = _study_cases(problem_cfg, c["configs"], gs, c)
+    return ExperimentResult({"table": table}, metrics)
 
 
 def finite_sum_model(c: dict, seed: int):
@@ -163,7 +173,9 @@ def run_E1b(cfg: dict, seed: int) -> ExperimentResult:
 
 
 def sweep_cases(c: dict) -> dict[str, dict]:
-    """E7's configurations: every swept Regime-B pair (U, V) and Regime-A momentum Z."""
+    """E7's configurations: every swept Regime-B pair (U, V) and Regime-A momentum Z, and one
+    case per regime on the moving objective ``f(x, t) = F(x − c(t))``
+    (docs/momentum_approx.md#moving-objective), named ``moving_<regime>``."""
     sweep = c["sweep"]
     cases = {
         f"B_U-{u}_V-{v}": {"regime": "B", "U": c["U"][u], "V": c["V"][v], "k": c["k_B"]}
@@ -175,7 +187,31 @@ def sweep_cases(c: dict) -> dict[str, dict]:
     }
     for case in cases.values():
         case["approximations"] = ["ode", "sde1", "sde2"]
+    moving = c["moving_objective"]
+    named = {
+        "B": {"U": c["U"][moving["B"]["U"]], "V": c["V"][moving["B"]["V"]]},
+        "A": {"U": c["U_A"], "Z": c["Z"][moving["A"]["Z"]]},
+    }
+    for regime, schedules in named.items():
+        cases[f"moving_{regime}"] = {"regime": regime, **schedules} | {
+            "k": c[f"k_{regime}"],
+            "moving": moving["shift"],
+            "approximations": ["ode", "sde1", "sde2", "sde2_frozen_objective"],
+        }
     return cases
+
+
+def _tail_slopes(metrics: dict, prefix: str, approximation: str) -> list[float]:
+    """Every terminal tail slope of ``approximation`` over the cases whose key starts with
+    ``prefix``, for g1–g3."""
+    return [
+        s
+        for key, v in metrics.items()
+        if key.startswith(prefix)
+        and f"/{approximation}/" in key
+        and key.endswith("terminal_tail_slopes")
+        for s in v
+    ]
 
 
 def run_E7(cfg: dict, seed: int) -> ExperimentResult:
@@ -183,23 +219,14 @@ def run_E7(cfg: dict, seed: int) -> ExperimentResult:
     T2)."""
     problem_cfg, c = cfg["problem"], cfg["E7"]
     gs = canonical_test_functions(len(problem_cfg["x0"]))
-    tables, metrics = [], {}
-    for name, model_cfg in sweep_cases(c).items():
-        model = build_model(problem_cfg, model_cfg)
-        table, found = exact_weak_error_study(model, name, model_cfg, gs, problem_cfg["T"], c)
-        tables.append(table)
-        metrics |= found
-    for a in ("ode", "sde1", "sde2"):
-        for regime in ("A", "B"):
-            metrics[f"{regime}/{a}/all_tail_slopes"] = [
-                s
-                for key, v in metrics.items()
-                if key.startswith(f"{regime}_")
-                and f"/{a}/" in key
-                and key.endswith("terminal_tail_slopes")
-                for s in v
-            ]
-    return ExperimentResult({"table": pd.concat(tables, ignore_index=True)}, metrics)
+    table, metrics = _study_cases(problem_cfg, sweep_cases(c), gs, c)
+    for regime in ("A", "B"):
+        for a in ("ode", "sde1", "sde2"):
+            metrics[f"{regime}/{a}/all_tail_slopes"] = _tail_slopes(metrics, f"{regime}_", a)
+        for a in ("sde2", "sde2_frozen_objective"):
+            slopes = _tail_slopes(metrics, f"moving_{regime}/", a)
+            metrics[f"moving_{regime}/{a}/all_tail_slopes"] = slopes
+    return ExperimentResult({"table": table}, metrics)
 
 
 def run_E8(cfg: dict, seed: int) -> ExperimentResult:
