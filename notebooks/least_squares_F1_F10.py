@@ -127,13 +127,21 @@ save_figure(fig, figure_dir, "F4")
 
 # %% F5: α(γ)
 curve, hill = table("E6", "alpha_curve"), table("E6")
-fig, axes = plt.subplots(1, 2, figsize=(12, 4), layout="constrained")
-for ax, (case, rows) in zip(axes, curve.groupby("case"), strict=False):
+cases = curve.groupby("case")
+fig, axes = plt.subplots(1, len(cases), figsize=(6 * len(cases), 4), layout="constrained")
+for ax, (case, rows) in zip(axes, cases, strict=False):
+    eigen = rows["alpha_low"].notna().any()
     for (v, g), c in zip(rows.groupby("variant"), sns.color_palette(), strict=False):
-        ax.plot(g["gamma"], g["alpha"], c=c, label=f"exact α, {v}")
+        label = f"α from the angular eigenproblem, {v}" if eigen else f"exact α, {v}"
+        ax.plot(g["gamma"], g["alpha"], c=c, label=label)
+        if eigen:
+            ax.fill_between(g["gamma"], g["alpha_low"], g["alpha_up"], color=c, alpha=0.15)
+            ax.plot(g["gamma"], g["alpha_low"], c=c, ls=":", lw=1, label="bracket α_low, α_up")
+            ax.plot(g["gamma"], g["alpha_up"], c=c, ls=":", lw=1)
     g = rows[rows["variant"] == rows["variant"].iloc[0]]
     finite = np.isfinite(g["kesten"])
-    ax.plot(g["gamma"][finite], g["kesten"][finite], "k^--", ms=4, label="SGD Kesten index")
+    if finite.any():
+        ax.plot(g["gamma"][finite], g["kesten"][finite], "k^--", ms=4, label="SGD Kesten index")
     h = (
         hill[(hill["case"] == "D1") & (hill["k"] == hill["k"].max())]
         if case == "D1"
@@ -194,9 +202,14 @@ save_figure(fig, figure_dir, "F7")
 # %% F8: variance reduction
 e7 = table("E7")
 fig, ax = plt.subplots(figsize=(6.5, 4), layout="constrained")
-for method, g in e7.groupby("method"):
-    ax.plot(g["t"], g["excess"], label=method)
-ax.set(xscale="log", yscale="log", xlabel="t", ylabel="E L̂(θ) − L̂*", title="D5, exact")
+simulated = e7["method"] == "constant (MC)"
+for method, g in e7[~simulated].groupby("method"):
+    ax.plot(g["t"], g["excess"], label=f"{method} (exact)")
+g = e7[simulated]
+ax.errorbar(
+    g["t"], g["excess"], yerr=1.96 * g["excess_se"], fmt="o", ms=3, label="constant γ, MC (V0)"
+)
+ax.set(xscale="log", yscale="log", xlabel="t", ylabel="E L̂(θ) − L̂*", title="D5")
 ax.legend(fontsize=7)
 save_figure(fig, figure_dir, "F8")
 

@@ -44,6 +44,10 @@ def test_schema_errors_name_the_key(config, edit, named):
             "least_squares.datasets.D1.theta_true",
         ),
         (lambda c: c["least_squares"]["E8"].update(t_fit=[1e4, 1e2]), "least_squares.E8.t_fit"),
+        (
+            lambda c: c["least_squares"]["E6"]["angular"].update(dataset="D5"),
+            "least_squares.E6.angular.dataset",
+        ),
     ],
     ids=[
         "unknown-dataset",
@@ -52,6 +56,7 @@ def test_schema_errors_name_the_key(config, edit, named):
         "e7-needs-training",
         "theta-length",
         "fit-window",
+        "angular-needs-d2",
     ],
 )
 def test_cross_field_errors_name_the_key(config, edit, named):

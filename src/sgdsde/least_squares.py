@@ -204,10 +204,21 @@ def sigma_factor(problem: TrainingProblem, theta: np.ndarray, gamma: float, kapp
 
 
 def noise_covariance(problem: TrainingProblem, theta: np.ndarray, kappa: int) -> np.ndarray:
-    """``Σ_κ(θ) = (1/n)Xᵀdiag(r)²X − κ ∇L̂∇L̂ᵀ`` (docs/least_squares.md#setting)."""
-    r = problem.X @ theta - problem.y
-    grad = problem.X.T @ r / problem.n
-    return (problem.X.T * r**2) @ problem.X / problem.n - kappa * np.outer(grad, grad)
+    """``Σ_κ(θ) = (1/n)Xᵀdiag(r)²X − κ ∇L̂∇L̂ᵀ`` (docs/least_squares.md#setting), for θ of shape
+    ``(…, d)``."""
+    X, n = problem.X, problem.n
+    r = theta @ X.T - problem.y
+    grad = r @ X / n
+    return np.einsum("...n,ni,nj->...ij", r**2, X, X) / n - kappa * (
+        grad[..., :, None] * grad[..., None, :]
+    )
+
+
+def homogeneous_noise(problem: TrainingProblem, kappa: int):
+    """``S ↦ Σ_hom(S) = (1/n)Σ(x_iᵀs)²x_ix_iᵀ − κHssᵀH``: the noise of the GBM part (ε̂ = 0) that
+    sets the tail index (docs/least_squares.md#lyapunov-exponent)."""
+    noiseless = TrainingProblem(problem.X, np.zeros(problem.n))
+    return lambda S: noise_covariance(noiseless, S, kappa)
 
 
 # ---------------------------------------------------------- moments on Sym(d)
@@ -552,9 +563,16 @@ def c_prime(kappa: int) -> int:
 
 def population_covariance(lam, eta, sigma, kappa) -> np.ndarray:
     """``Σ_κ(θ)`` of the online gradient for x ~ N(0, diag λ) (Isserlis,
-    docs/least_squares.md#setting)."""
+    docs/least_squares.md#setting), for η of shape ``(…, d)``."""
     H_eta = lam * eta
-    return (eta @ H_eta + sigma**2) * np.diag(lam) + c_prime(kappa) * np.outer(H_eta, H_eta)
+    amp = np.sum(eta * H_eta, axis=-1)[..., None, None] + sigma**2
+    return amp * np.diag(lam) + c_prime(kappa) * H_eta[..., :, None] * H_eta[..., None, :]
+
+
+def population_homogeneous_noise(lam, kappa: int):
+    """``S ↦ (sᵀHs)H + c'HssᵀH``: Σ_κ at σ = 0, the GBM part whose moment Lyapunov exponents set
+    the tail index (docs/least_squares.md#lyapunov-exponent)."""
+    return lambda S: population_covariance(lam, S, 0.0, kappa)
 
 
 @dataclass(frozen=True)
