@@ -17,7 +17,8 @@
 #   endpoint variances of SGD and SGDM differ only by a bounded O(η²σ²/(1−β)).
 # * **F2** (E4a, E4b, Theorem 4.5): the SGD–SGDM weak error against η, exact on a quadratic and
 #   coupled Monte Carlo (95 % bars) on the non-convex NC2; α = 1 and the un-rescaled LR do not
-#   converge.
+#   converge. Third panel, Appendix B: SGDM's weak error to its α = 1 underdamped limit, the
+#   distance to the coupled trajectory (Theorem B.3) and the α > 1 displacement from x₀.
 # * **F3** (E5, Theorem 5.5): on ½(uv − 1)², the error of E D(t) against the closed-form slow SDE.
 # * **F4** (E4c, E4d): the averaged learning rate η̄ with a step decay, and SVAG's 1/ℓ gap.
 
@@ -87,9 +88,10 @@ fig.suptitle("F1 · §4.1 warm-up: momentum shrinks each step's noise, not the e
 save_figure(fig, figure_dir, "F1")
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+fig, axes = plt.subplots(1, 3, figsize=(16, 4))
 ax = axes[0]
-for alpha, group in e4a.groupby("alpha"):
+theorem = e4a[e4a["reference"].isin(["eta_bar", "wrong_lr"])]
+for alpha, group in theorem.groupby("alpha"):
     for reference, style in (("eta_bar", "-o"), ("wrong_lr", ":")):
         rows = group[group["reference"] == reference].sort_values("eta")
         label = f"α = {alpha:g}" if reference == "eta_bar" else None
@@ -102,7 +104,7 @@ for alpha, group in e4a.groupby("alpha"):
             color=f"C{int(alpha * 4)}",
             lw=1.2 if reference == "eta_bar" else 0.8,
         )
-eta = np.sort(e4a["eta"].unique())
+eta = np.sort(theorem["eta"].unique())
 ax.plot(eta, 0.3 * eta / eta.max(), "k--", lw=0.8, label="∝ η")
 loglog(
     ax,
@@ -116,6 +118,19 @@ for (alpha, h), rows in e4b.groupby(["alpha", "test_function"]):
     if h != "cos":
         mc_errorbars(ax, rows, "gap", f"α = {alpha:g}, h = {h}")
 loglog(ax, "η", "|E h(x_K) − E h(y_K)|", "coupled Monte Carlo, NC2 (95 % bars)")
+ax = axes[2]
+appendix_b = {  # (reference, α, column): label, style
+    ("underdamped", 1.0, "gap_final"): ("α = 1: E‖x‖² gap to the underdamped limit", "-o"),
+    ("coupled", 0.0, "gap_max"): ("α = 0: max_k ‖x̃_k − x_k‖_L²", "-s"),
+    ("coupled", 0.25, "gap_max"): ("α = 0.25: max_k ‖x̃_k − x_k‖_L²", "-s"),
+    ("coupled", 0.5, "gap_max"): ("α = 0.5: max_k ‖x̃_k − x_k‖_L²", "-s"),
+    ("x0_zero_m0", 1.5, "gap_max"): ("α = 1.5, m₀ = 0: max_k ‖x_k − x₀‖_L²", "-^"),
+    ("x0_zero_m0", 2.0, "gap_max"): ("α = 2, m₀ = 0: max_k ‖x_k − x₀‖_L²", "-^"),
+}
+for (reference, alpha, column), (label, style) in appendix_b.items():
+    rows = e4a[(e4a["reference"] == reference) & (e4a["alpha"] == alpha)].sort_values("eta")
+    ax.plot(rows["eta"], rows[column], style, ms=3, label=label)
+loglog(ax, "η", "exact distance", "Appendix B (orders 1, (1−α)/2, α−1)", fontsize=6)
 fig.suptitle(
     "F2 · Theorem 4.5: SGDM and SGD with the same η approximate each other "
     "(order 1−α observed, (1−α)/2 proven)",

@@ -242,10 +242,8 @@ def _check_marginal_momentum(cfg: dict) -> None:
                 f"η0 = {c['eta0']:g} leaves round(T/η0) = 0 steps "
                 f"before T = {c['T']:g}; needs η0 < 2T = {2 * c['T']:g}",
             )
-    if (
-        any(a > 0 for a in e4a["alphas"])
-        and e4a["c"] * e4a["eta0"] ** min(a for a in e4a["alphas"] if a > 0) >= 1
-    ):
+    positive = [a for a in e4a["alphas"] + e4a["frozen_alphas"] if a > 0]
+    if positive and max(e4a["c"] * e4a["eta0"] ** a for a in positive) >= 1:
         _fail(f"{key}.E4a.c", "1 − β = c·η₀^α must be < 1 at the coarsest η")
     e5 = mm["E5"]
     first = min(e5["checkpoints"])

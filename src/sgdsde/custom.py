@@ -36,7 +36,7 @@ from sgdsde.moments import NotLinearGaussianError, model_law, optimizer_law
 from sgdsde.observables import CosineProjection, LinearProjection, SquaredNorm
 from sgdsde.oracles import GaussianMinibatchOracle, GaussianOracle
 from sgdsde.problems import DoubleWell, FiniteSumLeastSquares, Quadratic, Quartic
-from sgdsde.stats import Estimate, pairwise_slopes, resolved_slope, weak_error
+from sgdsde.stats import Estimate, exact_order, resolved_slope, weak_error
 
 PROBLEMS: dict[str, Callable] = {
     "double_well": lambda p: DoubleWell(p.get("dim", 1)),
@@ -288,17 +288,14 @@ def _order(group: pd.DataFrame) -> tuple[float, tuple[float, float], float | Non
     """The fitted order, its interval and (exact errors) the last local order.
 
     Monte Carlo: the SE-weighted slope over the resolved step sizes with its 95 % CI. Exact
-    errors carry no sampling error but truncation: with ``e = C h^p (1 + O(h))`` the local order
-    of the halving h → h/2 is ``p + O(h)``, so the order is the Richardson extrapolation
-    ``2 p_last − p_prev`` of the last two local orders and the interval spans it and ``p_last``
-    (docs/custom.md#exact)."""
+    errors: the Richardson extrapolation of the last two local orders, the interval spanning it
+    and the last local order (:func:`sgdsde.stats.exact_order`, docs/custom.md#exact)."""
     if group["method"].iloc[0] == "exact":
         keep = group["error"].abs() > EXACT_ZERO
         if keep.sum() < 3:
             return None
-        local = pairwise_slopes(group["h"][keep].to_numpy(), group["error"][keep].to_numpy())
-        order, last = float(2 * local[-1] - local[-2]), float(local[-1])
-        return order, (min(order, last), max(order, last)), last
+        fit = exact_order(group["h"][keep].to_numpy(), group["error"][keep].to_numpy())
+        return fit.order, (fit.ci_low, fit.ci_high), fit.last
     estimates = [Estimate(e, s) for e, s in zip(group["error"], group["se"], strict=True)]
     fit = resolved_slope(group["h"].to_numpy(), estimates)
     return None if fit is None else (fit.slope, (fit.ci_low, fit.ci_high), None)

@@ -16,6 +16,7 @@ fixed point ``z ≡ 1/(1−β)``, i.e. "SGDM(γ, β) = SGDM(η = γ/(1−β), β
 from __future__ import annotations
 
 import numpy as np
+from scipy.linalg import expm
 
 
 def sgdm_step(x, m, eta, beta, g):
@@ -147,36 +148,78 @@ def descent_terms(eta, sigma, grad, hess, cov) -> dict[str, float]:
 # (docs/marginal_momentum.md#e4a)
 
 
-def linear_gaussian_moments(H, x0, m0, eta, beta, sigma, momentum: bool = True) -> np.ndarray:
-    """``E‖x_k‖²`` for k = 0..K, exactly, for ``L = ½xᵀHx``, ``g = Hx + σ_k ξ``
-    (docs/marginal_momentum.md#e4a).
+def linear_gaussian_path(H, x0, m0, eta, beta, sigma, momentum: bool = True):
+    """Means ``(K+1, n)`` and covariances ``(K+1, n, n)`` of the state for k = 0..K, exactly, for
+    ``L = ½xᵀHx``, ``g = Hx + σ_k ξ`` (docs/marginal_momentum.md#e4a); the state is ``(x, m)``
+    (n = 2d) for SGDM and ``x`` (n = d) for SGD.
 
     SGDM (3): ``z = (x, m)``, ``z' = A_k z + B_k ξ`` with
     ``A = [[I − η(1−β)H, −ηβI], [(1−β)H, βI]]``, ``B = [−η(1−β)σI; (1−β)σI]``;
     SGD (``momentum=False``, ``β`` ignored): ``A = I − ηH``, ``B = −ησI``.
-    Mean ``μ' = Aμ`` and covariance ``C' = ACAᵀ + BBᵀ``; ``E‖x‖² = ‖μ_x‖² + tr C_xx``.
+    Mean ``μ' = Aμ`` and covariance ``C' = ACAᵀ + BBᵀ``.
     ``eta``, ``beta``, ``sigma`` are per-step arrays (or scalars broadcast to K steps)."""
     H = np.asarray(H, dtype=float)
-    d = len(H)
     eta = np.atleast_1d(np.asarray(eta, dtype=float))
     beta = np.broadcast_to(np.asarray(beta, dtype=float), eta.shape)
     sigma = np.broadcast_to(np.asarray(sigma, dtype=float), eta.shape)
-    if momentum:
-        mu = np.concatenate([x0, m0]).astype(float)
-        C = np.zeros((2 * d, 2 * d))
-    else:
-        mu, C = np.asarray(x0, dtype=float).copy(), np.zeros((d, d))
-    out = np.empty(len(eta) + 1)
-    out[0] = mu[:d] @ mu[:d]
+    start = np.concatenate([x0, m0]) if momentum else np.asarray(x0)
+    n = len(start)
+    mean, cov = np.empty((len(eta) + 1, n)), np.empty((len(eta) + 1, n, n))
+    mean[0], cov[0] = start, 0.0
     previous = None
     for k, step in enumerate(zip(eta, beta, sigma, strict=True)):
         if step != previous:  # piecewise-constant schedules: rebuild only when it changes
             A, BB = _transition(H, *step, momentum)
             previous = step
-        mu = A @ mu
-        C = A @ C @ A.T + BB
-        out[k + 1] = mu[:d] @ mu[:d] + np.trace(C[:d, :d])
-    return out
+        mean[k + 1] = A @ mean[k]
+        cov[k + 1] = A @ cov[k] @ A.T + BB
+    return mean, cov
+
+
+def second_moment(mean, cov, d: int) -> np.ndarray:
+    """``E‖x‖² = ‖μ_x‖² + tr C_xx`` of the first d coordinates, at every stored time."""
+    return np.sum(mean[:, :d] ** 2, axis=1) + np.trace(cov[:, :d, :d], axis1=1, axis2=2)
+
+
+def linear_gaussian_moments(H, x0, m0, eta, beta, sigma, momentum: bool = True) -> np.ndarray:
+    """``E‖x_k‖²`` for k = 0..K of :func:`linear_gaussian_path` (docs/marginal_momentum.md#e4a)."""
+    return second_moment(*linear_gaussian_path(H, x0, m0, eta, beta, sigma, momentum), len(H))
+
+
+def linear_sde_path(F, Q, z0, dt: float, n: int):
+    """Means ``(n+1, D)`` and covariances ``(n+1, D, D)`` of ``dZ = F Z dt + G dW``, ``GGᵀ = Q``,
+    ``Z_0 = z0``, at ``t = k·dt``, k = 0..n, exactly (docs/marginal_momentum.md#alpha-one).
+
+    The flow over one interval is ``Φ = e^{F dt}`` and its noise ``∫_0^{dt} e^{Fs} Q e^{Fᵀs} ds``,
+    both from one matrix exponential of ``[[−F, Q], [0, Fᵀ]]·dt`` (Van Loan); then
+    ``μ' = Φμ``, ``P' = ΦPΦᵀ + Q_dt``, the mean and Lyapunov ODEs solved exactly on the grid."""
+    F, Q = np.asarray(F, dtype=float), np.asarray(Q, dtype=float)
+    D = len(F)
+    block = expm(np.block([[-F, Q], [np.zeros((D, D)), F.T]]) * dt)
+    flow = block[D:, D:].T
+    noise = flow @ block[:D, D:]
+    mean, cov = np.empty((n + 1, D)), np.empty((n + 1, D, D))
+    mean[0], cov[0] = z0, 0.0
+    for k in range(n):
+        mean[k + 1] = flow @ mean[k]
+        cov[k + 1] = flow @ cov[k] @ flow.T + noise
+    return mean, cov
+
+
+def underdamped_limit(H, c: float):
+    """``(F, GGᵀ)`` of SGDM's limit at α = 1 (1 − β = cη, σ = η^{−1/2}, t = kη, Appendix B.2,
+    docs/marginal_momentum.md#alpha-one): ``dX = −M dt``, ``dM = c(HX − M) dt + c dW``."""
+    H = np.asarray(H, dtype=float)
+    eye, zero = np.eye(len(H)), np.zeros_like(H)
+    F = np.block([[zero, -eye], [c * H, -c * eye]])
+    return F, np.block([[zero, zero], [zero, c**2 * eye]])
+
+
+def sgd_limit(H):
+    """``(F, GGᵀ)`` of SGD's limit for σ = η^{−1/2}, t = kη: ``dX = −HX dt + dW``
+    (docs/marginal_momentum.md#alpha-one)."""
+    H = np.asarray(H, dtype=float)
+    return -H, np.eye(len(H))
 
 
 def _transition(H, e, b, s, momentum):

@@ -1,9 +1,10 @@
 """Weak-error estimates with standard errors, and log-log rate fits.
 
 A rate is a claim about ``|e(h)| ≈ C h^q``. :func:`pairwise_slopes` gives the local orders
-``log(|e_k|/|e_{k+1}|)/log(h_k/h_{k+1})`` that the specs' pass criteria use;
-:func:`fit_loglog_slope` gives a least-squares order with a confidence interval, weighted by
-the standard errors when the errors are Monte-Carlo estimates.
+``log(|e_k|/|e_{k+1}|)/log(h_k/h_{k+1})`` that the specs' pass criteria use and
+:func:`exact_order` their Richardson extrapolation for exact errors; :func:`fit_loglog_slope`
+gives a least-squares order with a confidence interval, weighted by the standard errors when the
+errors are Monte-Carlo estimates.
 """
 
 from __future__ import annotations
@@ -85,6 +86,30 @@ def pairwise_slopes(h: np.ndarray, err: np.ndarray) -> np.ndarray:
     """Local orders between consecutive step sizes: ``log(|e_k|/|e_{k+1}|)/log(h_k/h_{k+1})``."""
     h, err = np.asarray(h, dtype=float), np.abs(np.asarray(err, dtype=float))
     return np.log(err[:-1] / err[1:]) / np.log(h[:-1] / h[1:])
+
+
+@dataclass(frozen=True)
+class ExactOrder:
+    """The order of exact errors, its interval and the last local order it extrapolates."""
+
+    order: float
+    ci_low: float
+    ci_high: float
+    last: float
+
+
+def exact_order(h: np.ndarray, err: np.ndarray) -> ExactOrder:
+    """The order of exact (deterministic) errors on a halving ladder h₀ > h₁ > … (h_{k+1} = h_k/2).
+
+    Exact errors carry no sampling error but truncation: with ``e = C h^p (1 + O(h))`` the local
+    order of the halving h → h/2 is ``p + O(h)``, so the order is the Richardson extrapolation
+    ``2 p_last − p_prev`` of the last two local orders and the interval spans it and ``p_last``
+    (docs/custom.md#exact)."""
+    local = pairwise_slopes(h, err)
+    if len(local) < 2:
+        raise ValueError("an exact order needs at least three step sizes")
+    order, last = float(2 * local[-1] - local[-2]), float(local[-1])
+    return ExactOrder(order, min(order, last), max(order, last), last)
 
 
 @dataclass(frozen=True)

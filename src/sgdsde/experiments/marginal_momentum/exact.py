@@ -1,9 +1,12 @@
 """Deterministic experiments of arXiv 2307.15196 (docs/marginal_momentum.md#e1):
 the parametrisation identities (E1), the averaged learning rate and coupled trajectory (E2),
-the descent lemma by quadrature (E3) and Theorem 4.5 by exact moment recursions (E4a, E4c,
-E4d). No Monte Carlo: every number is exact up to rounding."""
+the descent lemma by quadrature (E3), Theorem 4.5 by exact moment recursions (E4a, E4c, E4d)
+and, in E4a, Appendix B's α = 1 limit, α > 1 and coupled-trajectory distance. No Monte Carlo:
+every number is exact up to rounding."""
 
 from __future__ import annotations
+
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -18,13 +21,18 @@ from sgdsde.momentum_forms import (
     form1_step,
     heavy_ball_to_paper,
     linear_gaussian_moments,
+    linear_gaussian_path,
+    linear_sde_path,
+    second_moment,
+    sgd_limit,
     sgdm_step,
     standard_step,
     standard_to_paper,
+    underdamped_limit,
 )
 from sgdsde.problems import NC2
 from sgdsde.seeding import rng
-from sgdsde.stats import fit_loglog_slope
+from sgdsde.stats import exact_order, fit_loglog_slope
 
 
 def _random_schedule(cfg: dict, gen: np.random.Generator):
@@ -190,7 +198,8 @@ def run_E3(cfg: dict, seed: int) -> ExperimentResult:
 def _thm45_gaps(c: dict, eta: float, alpha: float, schedule: str = "constant") -> dict:
     """Exact ``E‖x_k‖²`` gaps between SGDM and SGD on ``L = ½xᵀHx``, ``σ = η^{−1/2}``, T = c["T"]
     (docs/marginal_momentum.md#e4a/c): ``1−β = c_α η^α``; schedule "drop" divides η by ``drop`` at
-    K/2."""
+    K/2. The constant schedule adds the statements of Appendix B (:func:`_appendix_b_curves`).
+    Each reference maps to the gap at k = K and its max over k ≤ K."""
     H, x0 = np.diag(c["H"]), np.array(c["x0"], dtype=float)
     K = round(c["T"] / eta)
     steps = np.full(K, eta)
@@ -199,24 +208,62 @@ def _thm45_gaps(c: dict, eta: float, alpha: float, schedule: str = "constant") -
     b = 1.0 - one_minus_beta(c, eta, alpha)
     beta = np.full(K, b)
     sigma = eta**-0.5
-    m0 = H @ x0
-    sgdm = linear_gaussian_moments(H, x0, m0, steps, beta, sigma)
-    out = {}
+    path = linear_gaussian_path(H, x0, H @ x0, steps, beta, sigma)
+    sgdm = second_moment(*path, len(H))
     references = {"eta_bar": averaged_lr(steps, beta, tail="constant"), "naive": steps}
     if schedule == "constant":
         references = {"eta_bar": steps, "wrong_lr": steps * (1.0 - b)}
-    for name, lr in references.items():
-        sgd = linear_gaussian_moments(H, x0, None, lr, 0.0, sigma, momentum=False)
-        gap = np.abs(sgdm - sgd)
-        out[name] = (float(gap[-1]), float(gap.max()))
+    curves = {
+        name: sgdm - linear_gaussian_moments(H, x0, None, lr, 0.0, sigma, momentum=False)
+        for name, lr in references.items()
+    }
+    if schedule == "constant":
+        curves |= _appendix_b_curves(c, eta, alpha, path, sgdm)
+    return {name: (float(abs(v[-1])), float(np.abs(v).max())) for name, v in curves.items()}
+
+
+def _appendix_b_curves(c: dict, eta: float, alpha: float, path, sgdm) -> dict:
+    """For k = 0..K on the constant schedule: at α = 1 the ``E‖x‖²`` gaps of SGDM to its
+    underdamped limit and to SGD's SDE on the grid ``t = kη`` (docs/marginal_momentum.md#alpha-one);
+    for α < 1 the L² distance ``(E‖x̃_k − x_k‖²)^{1/2} = β_kA_k (E‖m_k‖²)^{1/2}`` to the coupled
+    trajectory (Eq. 9, constant tail; docs/marginal_momentum.md#coupled-distance)."""
+    d, K = len(c["H"]), round(c["T"] / eta)
+    if alpha == 1:
+        underdamped, sgd = _limit_moments(c, eta, K)
+        return {"underdamped": sgdm - underdamped, "sgd_sde": sgdm - sgd}
+    b = 1.0 - one_minus_beta(c, eta, alpha)
+    offset = coupled_offset(np.full(K + 1, eta), np.full(K + 1, b), tail="constant")
+    mean, cov = path
+    return {"coupled": offset * np.sqrt(second_moment(mean[:, d:], cov[:, d:, d:], d))}
+
+
+def _frozen_gaps(c: dict, eta: float, alpha: float) -> dict:
+    """α > 1 over K = T/η steps (docs/marginal_momentum.md#alpha-above-one): the L² distances
+    ``(E‖x_k − p_k‖²)^{1/2}`` of SGDM from ``m_0 = 0`` to ``p = x_0`` (reference "x0_zero_m0"),
+    and from ``m_0 = Hx_0`` to ``x_0`` ("x0_grad_m0") and to the line ``x_0 − kη m_0``
+    ("line_grad_m0"); each at k = K and as the max over k ≤ K."""
+    H, x0 = np.diag(c["H"]), np.array(c["x0"], dtype=float)
+    K = round(c["T"] / eta)
+    beta = 1.0 - one_minus_beta(c, eta, alpha)
+    line = x0 - eta * np.arange(K + 1)[:, None] * (H @ x0)
+    out = {}
+    for name, m0, point in (
+        ("x0_zero_m0", np.zeros_like(x0), x0),
+        ("x0_grad_m0", H @ x0, x0),
+        ("line_grad_m0", H @ x0, line),
+    ):
+        mean, cov = linear_gaussian_path(H, x0, m0, np.full(K, eta), beta, eta**-0.5)
+        dist = np.sqrt(second_moment(mean[:, : len(H)] - point, cov, len(H)))
+        out[name] = (float(dist[-1]), float(dist.max()))
     return out
 
 
-def _ladder_rows(c: dict, alpha: float, schedule: str) -> list[dict]:
+def _ladder_rows(c: dict, alpha: float, gaps=_thm45_gaps) -> list[dict]:
+    """One row per η of the ladder and reference of ``gaps(c, η, α)``."""
     j_max = c["j_max_slow"] if alpha in c.get("slow_alphas", []) else c["j_max"]
     rows = []
     for j, eta in enumerate(eta_ladder(c["eta0"], j_max)):
-        for reference, (final, worst) in _thm45_gaps(c, eta, alpha, schedule).items():
+        for reference, (final, worst) in gaps(c, eta, alpha).items():
             rows.append(
                 {
                     "alpha": alpha,
@@ -249,20 +296,64 @@ def _slope_metrics(table: pd.DataFrame, fit_points: int, prefix: str) -> dict:
     return metrics
 
 
+THM45_REFERENCES = ("eta_bar", "wrong_lr")
+"""E4a's Theorem 4.5 comparisons; every other reference is an Appendix B statement."""
+
+
+def _exact_order_metrics(table: pd.DataFrame) -> dict:
+    """Per (α, reference): the exact order of the final and max-over-k gaps with its interval
+    (``<metric>_ci``, :func:`sgdsde.stats.exact_order`) and the gap at the smallest η."""
+    metrics = {}
+    for (alpha, reference), group in table.groupby(["alpha", "reference"]):
+        group = group.sort_values("eta", ascending=False)
+        key = f"alpha={alpha:g}/{reference}"
+        for gap in ("gap_final", "gap_max"):
+            fit = exact_order(group["eta"].to_numpy(), group[gap].to_numpy())
+            metrics[f"{key}/{gap}_order"] = fit.order
+            metrics[f"{key}/{gap}_order_ci"] = [fit.ci_low, fit.ci_high]
+        metrics[f"{key}/gap_smallest_eta"] = float(group["gap_final"].iloc[-1])
+    return metrics
+
+
+def _limit_moments(c: dict, dt: float, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``E‖X_t‖²`` at ``t = k·dt``, k = 0..n, of the α = 1 underdamped limit from
+    ``(x_0, Hx_0)`` and of SGD's SDE from ``x_0``, exactly (docs/marginal_momentum.md#alpha-one)."""
+    H, x0 = np.diag(c["H"]), np.array(c["x0"], dtype=float)
+    z0 = np.concatenate([x0, H @ x0])
+    underdamped = linear_sde_path(*underdamped_limit(H, one_minus_beta(c, 1.0, 1.0)), z0, dt, n)
+    sgd = linear_sde_path(*sgd_limit(H), x0, dt, n)
+    return second_moment(*underdamped, len(H)), second_moment(*sgd, len(H))
+
+
 def run_E4a(cfg: dict, seed: int) -> ExperimentResult:
     """Theorem 4.5 by exact moments: final and max-over-k gaps of E‖x‖² between SGDM and SGD
     with the averaged LR (here η̄ = η), and the wrong-LR control η(1−β)
-    (docs/marginal_momentum.md#e4a)."""
+    (docs/marginal_momentum.md#e4a); Appendix B's α = 1 limit, coupled-trajectory distance and
+    α > 1 displacement with their exact orders (docs/marginal_momentum.md#appendix-b)."""
     c = cfg["E4a"]
-    table = pd.DataFrame([r for a in c["alphas"] for r in _ladder_rows(c, a, "constant")])
-    return ExperimentResult({"table": table}, _slope_metrics(table, c["fit_points"], ""))
+    rows = [r for a in c["alphas"] for r in _ladder_rows(c, a)]
+    rows += [r for a in c["frozen_alphas"] for r in _ladder_rows(c, a, _frozen_gaps)]
+    table = pd.DataFrame(rows)
+    theorem = table["reference"].isin(THM45_REFERENCES)
+    metrics = _slope_metrics(table[theorem], c["fit_points"], "")
+    metrics |= _exact_order_metrics(table[~theorem])
+    if 1.0 in c["alphas"]:
+        underdamped, sgd = _limit_moments(c, c["T"], 1)
+        limits = float(underdamped[-1] - sgd[-1])
+        metrics["alpha=1/limits_gap"] = limits
+        metrics["alpha=1/sgd_sde/gap_over_limits_gap"] = (
+            metrics["alpha=1/sgd_sde/gap_smallest_eta"] / limits
+        )
+    return ExperimentResult({"table": table}, metrics)
 
 
 def run_E4c(cfg: dict, seed: int) -> ExperimentResult:
     """Theorem 4.5 with a step decay η → η/drop at K/2: SGD with η̄_k (Eq. 8) against naive SGD
     with η_k (docs/marginal_momentum.md#e4c)."""
     c = {**cfg["E4a"], **cfg["E4c"]}
-    table = pd.DataFrame([r for a in c["alphas"] for r in _ladder_rows(c, a, "drop")])
+    table = pd.DataFrame(
+        [r for a in c["alphas"] for r in _ladder_rows(c, a, partial(_thm45_gaps, schedule="drop"))]
+    )
     metrics = _slope_metrics(table, c["fit_points"], "")
     for alpha, group in table.groupby("alpha"):
         small = group.nsmallest(4 * 2, "eta")  # 4 step sizes × 2 references
