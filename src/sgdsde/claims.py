@@ -142,11 +142,18 @@ def decide(check: str, values, expected: float, tolerance: float | None, ci=None
         return worst, "pass", ""
     if ci_high < low or ci_low > high:
         return worst, "fail", ""
-    return (
-        worst,
-        "unresolved",
-        (f"95% CI [{ci_low:.3g}, {ci_high:.3g}] straddles a bound of [{low:.3g}, {high:.3g}]"),
-    )
+    note = f"95% CI [{ci_low:.3g}, {ci_high:.3g}] straddles a bound of [{low:.3g}, {high:.3g}]"
+    return worst, "unresolved", note + _samples_to_resolve(worst, (ci_low, ci_high), low, high)
+
+
+def _samples_to_resolve(value: float, ci, low: float, high: float) -> str:
+    """How many times the samples would resolve a straddling interval if the estimate held:
+    the half-width shrinks as 1/√n and must fit between the value and its nearest bound."""
+    half = (ci[1] - ci[0]) / 2
+    margin = min(abs(value - low), abs(value - high))
+    if not np.isfinite(margin) or margin <= 0 or half <= 0:
+        return ""
+    return f"; about {(half / margin) ** 2:.2g}× the samples would resolve it"
 
 
 def evaluate(claims: list[dict], metrics: dict[tuple[str, str], dict]) -> pd.DataFrame:
