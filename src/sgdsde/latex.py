@@ -56,6 +56,9 @@ _UNICODE = {
     "…": r"\ldots{}",
     "→": r"$\to$",
     "∇": r"$\nabla$",
+    "∂": r"$\partial$",
+    "Λ": r"$\Lambda$",
+    "≍": r"$\asymp$",
     "∈": r"$\in$",
     "−": "-",
     "√": r"$\surd$",
@@ -101,6 +104,9 @@ _UNICODE = {
 }
 
 
+_COMBINING = {"\u0304": r"\bar", "\u0303": r"\tilde"}
+
+
 def escape(text: str) -> str:
     """Plain text as LaTeX: special characters escaped, the specs' Unicode symbols translated;
     an unknown non-ASCII symbol is an error rather than a missing glyph in the PDF."""
@@ -108,7 +114,7 @@ def escape(text: str) -> str:
     def unknown(char: str, _: int) -> ValueError:
         return ValueError(f"no LaTeX for {char!r} (U+{ord(char):04X}) in {text!r}")
 
-    return _translate(text, _SPECIAL, lambda m: f"${m}$", {"\u0304": r"\bar"}, unknown)
+    return _translate(text, _SPECIAL, lambda m: f"${m}$", _COMBINING, unknown)
 
 
 def latex_table(table: pd.DataFrame, caption: str, label: str) -> str:
@@ -142,9 +148,6 @@ def latex_table(table: pd.DataFrame, caption: str, label: str) -> str:
             "",
         ]
     )
-
-
-_COMBINING = {"\u0304": r"\bar", "\u0303": r"\tilde"}
 
 
 def _translate(text: str, special: dict, math, combining: dict, unknown) -> str:

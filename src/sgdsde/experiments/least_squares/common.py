@@ -31,8 +31,13 @@ def dataset_hash(section: dict, seed: int) -> str:
 
 
 def generate(name: str, cfg: dict, seed: int, out: str) -> None:
-    """Write dataset ``name`` (its section ``cfg``) to ``out`` with version and config hash."""
-    stream = rng(seed, PAPER, "data", name)
+    """Write dataset ``name`` (its section ``cfg``) to ``out`` with version and config hash;
+    ``generator_seed`` draws it as a published dataset was drawn, from ``default_rng`` of that
+    seed, instead of the project's stream."""
+    if "generator_seed" in cfg:
+        stream = np.random.default_rng(cfg["generator_seed"])
+    else:
+        stream = rng(seed, PAPER, "data", name)
     make = make_training_set if cfg["kind"] == "training" else make_population
     arrays = make(cfg, stream)
     meta = {
