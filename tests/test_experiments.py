@@ -98,7 +98,8 @@ def test_e7_sweep_names_every_combination(small):
     from sgdsde.experiments.momentum_approx.exact_rates import sweep_cases
 
     cases = sweep_cases(small[0]["E7"])
-    assert len(cases) == 5 * 4 + 2
+    assert len(cases) == 5 * 4 + 2 + 2  # the sweep, and one moving-objective case per regime
+    assert cases["moving_B"]["moving"]["kind"] == "cosine" and cases["moving_A"]["regime"] == "A"
     assert cases["B_U-diag_V-diag"]["V"]["scale"] == [2.0, 3.0]
     assert cases["A_Z-warmup"]["regime"] == "A"
 
