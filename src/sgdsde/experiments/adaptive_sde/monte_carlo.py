@@ -271,7 +271,10 @@ def coupled_study(cfg: dict, seed: int, experiment: str) -> ExperimentResult:
     c = cfg[experiment]
     idx, taus = ladder(c["ladder"])
     rows, traj, metrics = [], [], {"taus": taus.tolist()}
-    for run in _runs(c):
+    runs = _runs(c)
+    reruns = {run.tag for run in runs if run.regularisation}
+    shifts, n_diverged = [], 0
+    for run in runs:
         diverged = []
         for i, tau in zip(idx, taus, strict=True):
             start = time.perf_counter()
@@ -292,23 +295,21 @@ def coupled_study(cfg: dict, seed: int, experiment: str) -> ExperimentResult:
             log.info("%s %s τ=2^-%d: %.1f s", experiment, run.tag, i, time.perf_counter() - start)
         table = pd.DataFrame([r for r in rows if r["run"] == run.tag])
         main = pd.DataFrame([r for r in rows if r["run"] == "main"])
-        if run.tag != "main" and not run.independent_v_noise:
+        if run.tag in reruns:
             metrics[f"{run.tag}/diverged_taus"] = diverged
+            n_diverged += len(diverged)
             if table.empty:
                 continue
             metrics |= _r1_shifts(table, main, run.tag)
+            shifts.append(metrics[f"{run.tag}/max_shift_over_se"])
         metrics |= slope_metrics(table, "" if run.tag == "main" else f"{run.tag}/")
         if run.independent_v_noise:
             metrics |= _ratio_to_main_sde2(table, main, run.tag, taus[-1])
-    if r1 := [k for k in metrics if k.startswith("r1_") and k.count("/") == 1]:
-        metrics["r1/max_shift_over_se"] = max(
-            (metrics[k] for k in r1 if k.endswith("max_shift_over_se")), default=None
-        )
-        metrics["r1/diverged_runs"] = sum(
-            len(metrics[k]) for k in r1 if k.endswith("diverged_taus")
-        )
+    if reruns:
+        metrics["r1/max_shift_over_se"] = max(shifts, default=None)
+        metrics["r1/diverged_runs"] = n_diverged
     metrics["phi_active_fraction_max"] = float(
-        max(r["phi_active_fraction"] for r in rows if not r["run"].startswith("r1_"))
+        max(r["phi_active_fraction"] for r in rows if r["run"] not in reruns)
     )
     return ExperimentResult(
         {"table": pd.DataFrame(rows), "trajectory": pd.DataFrame(traj)}, metrics
