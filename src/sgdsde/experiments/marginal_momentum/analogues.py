@@ -154,11 +154,10 @@ def run_E7(cfg: dict, seed: int) -> ExperimentResult:
     etas = summary[summary["series"] == "SGDM"].set_index("B")["eta"].sort_index()
     small = wide.index <= cfg["E7"]["small_batch_max"]
     gap = 100 * (wide["SGDM"] - wide["SGD_at_eta_star"])
-    at_star = runs.merge(etas.rename("eta_star"), left_on="B", right_index=True)
-    at_star = at_star[
-        (at_star["eta"] == at_star["eta_star"]) & (at_star["B"].isin(wide.index[small]))
-    ]
-    by = {o: g.sort_values(["B", "seed"])["test_acc"] for o, g in at_star.groupby("optimizer")}
+    by = {
+        opt: pd.concat([_at(runs, summary, B, opt, series) for B in wide.index[small]])
+        for opt, series in (("SGDM", "SGDM"), ("SGD", "SGD_at_eta_star"))
+    }
     metrics = {
         **_paired_metrics("small_batch_gap", by["SGDM"], by["SGD"]),
         "largest_batch_gap_points": float(gap.iloc[-1]),
